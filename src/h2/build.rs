@@ -1,0 +1,311 @@
+//! H² construction from an [`EntrySource`]: bases by interpolative decomposition (ID)
+//! of sampled block rows, level by level from the leaves, then couplings, near blocks
+//! and the sibling projections used by the factorizations.
+//!
+//! For cluster `c` with candidate rows `I_c` (its indices at a leaf, its children's
+//! skeletons above) and sample columns `J_c` (the near field in full — leaf indices of
+//! near partners at the leaf level, their children's skeletons above — plus a far-field
+//! sample), the row ID `A(I_c, J_c) ≈ X_c A(skel_c, J_c)` picks `skel_c ⊂ I_c`.
+//! Nesting: `X_big(c) = diag(X_big(c1), X_big(c2)) X_c`. Orthonormalizing
+//! `X_big(c) = U_big(c) R_c` gives the transfer matrix from the thin QR of
+//! `diag(R_c1, R_c2) X_c`, and the couplings `S_st = R_s A(skel_s, skel_t) R_tᵀ`.
+//! Cost per cluster is bounded by the leaf size, the rank and the sample sizes: O(N) in all.
+
+use super::{sample, BasisSpan, BuildReport, H2Matrix, H2Params};
+use crate::block::{Admissibility, BlockId, BlockKind, BlockTree};
+use crate::cluster::{ClusterId, ClusterTree};
+use crate::dense::{congruence, mul, row_id};
+use crate::error::{Error, Result};
+use crate::geometry::Points;
+use crate::source::EntrySource;
+use faer::{Mat, MatRef};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Progress callback: `(stage, done, total)`.
+pub type Progress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
+
+/// Maps `f` over `items`, in parallel when asked; the output order is the input order.
+pub(crate) fn pmap<T: Sync, R: Send>(par: bool, items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    if par {
+        items.par_iter().map(f).collect()
+    } else {
+        items.iter().map(f).collect()
+    }
+}
+
+struct ClusterBasis {
+    skel: Vec<usize>,
+    basis: Mat<f64>,
+    rank: usize,
+    r: Mat<f64>,
+}
+
+/// Everything a cluster's basis computation reads.
+struct Ctx<'a> {
+    src: &'a dyn EntrySource,
+    tree: &'a ClusterTree,
+    sampling: &'a BlockTree,
+    far: &'a [Vec<usize>],
+    params: &'a H2Params,
+}
+
+impl H2Matrix {
+    /// Builds the H² matrix of `src` on `points`, each point standing for `group` consecutive
+    /// indices (1 for kernels; 4 for the orbitals of an atom).
+    ///
+    /// # Errors
+    /// [`Error::SizeMismatch`] if `group · points.len() ≠ src.n()`; [`Error::InvalidParameter`]
+    /// for `tol ∉ (0, 1)`, `leaf_size = 0`, `far_samples = 0`, `η ≤ 0`, a zero rank cap, or
+    /// far-only bases with weak admissibility; [`Error::NonFiniteEntry`] if the source
+    /// produces NaN/inf.
+    pub fn build(
+        src: &dyn EntrySource,
+        points: &Points,
+        group: usize,
+        params: H2Params,
+        progress: Option<Progress<'_>>,
+    ) -> Result<Self> {
+        validate(src, points, group, &params)?;
+        let t0 = Instant::now();
+        let tree = ClusterTree::new(points, params.leaf_size, group);
+        let blocks = BlockTree::new(&tree, params.admissibility);
+        let sampling = match params.admissibility {
+            Admissibility::Strong { eta } if eta == params.sampling_eta => blocks.clone(),
+            _ => BlockTree::new(&tree, Admissibility::Strong { eta: params.sampling_eta }),
+        };
+        let far = sample::far_samples(&tree, &sampling, params.far_samples);
+        let ctx = Ctx { src, tree: &tree, sampling: &sampling, far: &far, params: &params };
+        let nc = (2 << tree.depth()) - 1;
+        let mut cb: Vec<Option<ClusterBasis>> = (0..nc).map(|_| None).collect();
+        for l in (1..=tree.depth()).rev() {
+            if let Some(p) = progress {
+                p("bases", tree.depth() - l, tree.depth() + 2);
+            }
+            let ids: Vec<ClusterId> = tree.level(l).collect();
+            let out = pmap(params.parallel, &ids, |&c| cluster_basis(&ctx, c, &cb));
+            for (c, b) in ids.into_iter().zip(out) {
+                cb[c.idx()] = Some(b);
+            }
+        }
+        let root = ClusterBasis { skel: Vec::new(), basis: Mat::zeros(0, 0), rank: 0, r: Mat::zeros(0, 0) };
+        cb[0] = Some(root);
+        let cb: Vec<ClusterBasis> = cb.into_iter().map(|b| b.expect("every level built")).collect();
+        if let Some(p) = progress {
+            p("couplings", tree.depth(), tree.depth() + 2);
+        }
+        let coupling = pmap(params.parallel, blocks.far_slots(), |&(s, t)| {
+            let (bs, bt) = (&cb[s.idx()], &cb[t.idx()]);
+            let a = entries(src, &bs.skel, &bt.skel);
+            congruence(bs.r.transpose(), a.as_ref(), bt.r.transpose())
+        });
+        let near = pmap(params.parallel, blocks.near_slots(), |&(s, t)| {
+            entries(src, tree.indices(s), tree.indices(t))
+        });
+        if let Some(bad) = first_non_finite(&near, &coupling) {
+            return Err(bad);
+        }
+        let (mut basis, mut rank, mut skeleton) =
+            (Vec::with_capacity(nc), Vec::with_capacity(nc), Vec::with_capacity(nc));
+        for b in cb {
+            basis.push(b.basis);
+            rank.push(b.rank);
+            skeleton.push(b.skel);
+        }
+        let mut h = H2Matrix {
+            tree,
+            blocks,
+            params,
+            basis,
+            rank,
+            skeleton,
+            near,
+            coupling,
+            sibling: Vec::new(),
+            report: BuildReport::default(),
+        };
+        if h.is_factorizable() {
+            if let Some(p) = progress {
+                p("siblings", h.tree.depth() + 1, h.tree.depth() + 2);
+            }
+            h.sibling = sibling_projections(&h);
+        }
+        h.report = BuildReport::measure(&h, src, t0.elapsed().as_secs_f64());
+        Ok(h)
+    }
+}
+
+fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &H2Params) -> Result<()> {
+    if group == 0 {
+        return Err(Error::invalid("group", group, "a positive integer"));
+    }
+    if points.len() * group != src.n() {
+        return Err(Error::SizeMismatch {
+            what: "points × group vs matrix dimension",
+            expected: src.n(),
+            found: points.len() * group,
+        });
+    }
+    if !(p.tol > 0.0 && p.tol < 1.0) {
+        return Err(Error::invalid("tol", p.tol, "a number in (0, 1)"));
+    }
+    if p.leaf_size == 0 {
+        return Err(Error::invalid("leaf size", 0, "a positive integer"));
+    }
+    if p.far_samples == 0 {
+        return Err(Error::invalid("far_samples", 0, "a positive integer"));
+    }
+    if p.max_rank == Some(0) {
+        return Err(Error::invalid("max rank", 0, "a positive integer"));
+    }
+    let eta_ok = |e: f64| e.is_finite() && e > 0.0;
+    if !eta_ok(p.sampling_eta) {
+        return Err(Error::invalid("eta", p.sampling_eta, "a finite positive number"));
+    }
+    match p.admissibility {
+        Admissibility::Strong { eta } if !eta_ok(eta) => {
+            Err(Error::invalid("eta", eta, "a finite positive number"))
+        }
+        Admissibility::Weak if p.basis == BasisSpan::FarOnly => Err(Error::invalid(
+            "basis",
+            "far-only",
+            "near-and-far bases with weak admissibility (HSS blocks touch the near field)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `A(rows, cols)` from the source.
+pub(crate) fn entries(src: &dyn EntrySource, rows: &[usize], cols: &[usize]) -> Mat<f64> {
+    let mut m = Mat::zeros(rows.len(), cols.len());
+    if !rows.is_empty() && !cols.is_empty() {
+        src.block(rows, cols, m.as_mut());
+    }
+    m
+}
+
+fn first_non_finite(near: &[Mat<f64>], coupling: &[Mat<f64>]) -> Option<Error> {
+    for m in near.iter().chain(coupling) {
+        for j in 0..m.ncols() {
+            for i in 0..m.nrows() {
+                if !m[(i, j)].is_finite() {
+                    return Some(Error::NonFiniteEntry { row: i, col: j });
+                }
+            }
+        }
+    }
+    None
+}
+
+fn cluster_basis(ctx: &Ctx<'_>, c: ClusterId, done: &[Option<ClusterBasis>]) -> ClusterBasis {
+    let tree = ctx.tree;
+    let kids = tree.children(c).map(|k| k.map(|x| done[x.idx()].as_ref().expect("children first")));
+    let cand: Vec<usize> = match &kids {
+        None => tree.indices(c).to_vec(),
+        Some([a, b]) => a.skel.iter().chain(&b.skel).copied().collect(),
+    };
+    let mut cols: Vec<usize> = Vec::new();
+    if ctx.params.basis == BasisSpan::NearAndFar {
+        for &t in sample::near_partners(ctx.sampling, c) {
+            match tree.children(t) {
+                None => cols.extend_from_slice(tree.indices(t)),
+                Some([t1, t2]) => {
+                    for x in [t1, t2] {
+                        cols.extend_from_slice(&done[x.idx()].as_ref().expect("children first").skel);
+                    }
+                }
+            }
+        }
+    }
+    cols.extend(sample::expand(&ctx.far[c.idx()], tree.group()));
+    let m = entries(ctx.src, &cand, &cols);
+    let (pos, x) = row_id(m.as_ref(), ctx.params.tol, ctx.params.max_rank.unwrap_or(usize::MAX));
+    let skel: Vec<usize> = pos.iter().map(|&p| cand[p]).collect();
+    let w = match &kids {
+        None => x,
+        Some([a, b]) => {
+            let (ra, rb) = (a.rank, b.rank);
+            let mut w = Mat::zeros(ra + rb, x.ncols());
+            crate::dense::gemm(
+                w.as_mut().subrows_mut(0, ra),
+                false,
+                a.r.as_ref(),
+                x.as_ref().subrows(0, ra),
+                1.0,
+            );
+            crate::dense::gemm(
+                w.as_mut().subrows_mut(ra, rb),
+                false,
+                b.r.as_ref(),
+                x.as_ref().subrows(ra, rb),
+                1.0,
+            );
+            w
+        }
+    };
+    orthonormalize(w, skel, ctx.params.basis)
+}
+
+/// Thin QR `W = Q R`; the stored basis is `[Q⊥ | Q]` for near-and-far bases, else `Q`.
+fn orthonormalize(w: Mat<f64>, skel: Vec<usize>, span: BasisSpan) -> ClusterBasis {
+    let (b, r) = (w.nrows(), w.ncols());
+    if r == 0 {
+        let basis = if span == BasisSpan::NearAndFar { Mat::identity(b, b) } else { Mat::zeros(b, 0) };
+        return ClusterBasis { skel, basis, rank: 0, r: Mat::zeros(0, 0) };
+    }
+    let qr = w.qr();
+    let q = qr.compute_Q();
+    let rf = qr.thin_R().to_owned();
+    let basis = match span {
+        BasisSpan::NearAndFar => {
+            let mut f = Mat::zeros(b, b);
+            f.as_mut().subcols_mut(0, b - r).copy_from(q.as_ref().subcols(r, b - r));
+            f.as_mut().subcols_mut(b - r, r).copy_from(q.as_ref().subcols(0, r));
+            f
+        }
+        BasisSpan::FarOnly => q.as_ref().subcols(0, r).to_owned(),
+    };
+    ClusterBasis { skel, basis, rank: r, r: rf }
+}
+
+/// `U_c1ᵀ Ã(c1, c2) U_c2` for the children of every non-leaf cluster, by projecting the
+/// blocks of the sibling pair upward through the transfer matrices.
+fn sibling_projections(h: &H2Matrix) -> Vec<Mat<f64>> {
+    let ids: Vec<ClusterId> = (0..(2 << h.tree.depth()) - 1).map(|i| ClusterId(i as u32)).collect();
+    pmap(h.params.parallel, &ids, |&p| match h.blocks.sibling(p) {
+        Some(b) => project(h, b),
+        None => Mat::zeros(0, 0),
+    })
+}
+
+fn project(h: &H2Matrix, b: BlockId) -> Mat<f64> {
+    let blk = h.blocks.block(b);
+    let (s, t) = (blk.row, blk.col);
+    match blk.kind {
+        BlockKind::Dense { slot, transposed } => {
+            let d: MatRef<'_, f64> =
+                if transposed { h.near[slot].transpose() } else { h.near[slot].as_ref() };
+            congruence(h.u(s), d, h.u(t))
+        }
+        BlockKind::Admissible { slot, transposed } => {
+            if transposed {
+                h.coupling[slot].transpose().to_owned()
+            } else {
+                h.coupling[slot].clone()
+            }
+        }
+        BlockKind::Split(kids) => {
+            let [s1, s2] = h.tree.children(s).expect("split");
+            let [t1, t2] = h.tree.children(t).expect("split");
+            let (rs1, rt1) = (h.rank(s1), h.rank(t1));
+            let mut m = Mat::zeros(rs1 + h.rank(s2), rt1 + h.rank(t2));
+            for (k, &kid) in kids.iter().enumerate() {
+                let (ro, co) = (if k < 2 { 0 } else { rs1 }, if k % 2 == 0 { 0 } else { rt1 });
+                let p = project(h, kid);
+                m.as_mut().submatrix_mut(ro, co, p.nrows(), p.ncols()).copy_from(&p);
+            }
+            let _ = mul;
+            congruence(h.u(s), m.as_ref(), h.u(t))
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The symmetric H² matrix: shared nested bases, couplings, dense near blocks.
+//!
+//! With `U_c` the orthonormal basis of cluster `c` (nested: the basis of a non-leaf
+//! cluster is `diag(U_c1, U_c2)·E_c` with a *transfer* matrix `E_c`),
+//!
+//! ```text
+//! Ã = Σ_{dense (s,t)} P_s D_st P_tᵀ  +  Σ_{admissible (s,t)} U_s S_st U_tᵀ
+//! ```
+//!
+//! where `P_s` selects the rows of leaf `s`. Row and column bases coincide (symmetry).
+//! HSS is the special case of weak admissibility.
+//!
+//! **Which columns the bases span.** With [`BasisSpan::NearAndFar`] (the default) the
+//! basis of `c` spans the *whole* off-diagonal block row `A(c, ∖c)` to the tolerance:
+//! near-field columns in full and the far field through a farthest-point sample. That
+//! makes the bases independent of diagonal shifts and lets the factorizations drop the
+//! complement interactions (`docs/architecture.md`); it costs HSS-like ranks.
+//! [`BasisSpan::FarOnly`] spans only the far field (classical H², much lower ranks),
+//! which is enough for matvec but cannot be factored.
+
+mod build;
+mod matvec;
+mod report;
+mod sample;
+
+pub use report::{BuildReport, LevelRanks};
+
+use crate::block::{Admissibility, BlockTree};
+use crate::cluster::{ClusterId, ClusterTree};
+use faer::{Mat, MatRef};
+
+/// Which part of a cluster's off-diagonal block row the cluster basis spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasisSpan {
+    /// Near field (in full) and far field: factorizable, shift-independent (default).
+    #[default]
+    NearAndFar,
+    /// Far field only: lower ranks, matvec only (requires strong admissibility).
+    FarOnly,
+}
+
+/// Construction parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct H2Params {
+    /// Relative compression tolerance: a skeleton is kept while its pivot exceeds
+    /// `tol` times the largest pivot of the cluster's sampled block row (default 1e-8).
+    pub tol: f64,
+    /// Optional rank cap (caps destroy the accuracy guarantee; default none).
+    pub max_rank: Option<usize>,
+    /// Maximum leaf size (default 64).
+    pub leaf_size: usize,
+    /// Strong (H²) or weak (HSS) admissibility of the stored blocks.
+    pub admissibility: Admissibility,
+    /// What the bases span.
+    pub basis: BasisSpan,
+    /// Far-field sample size per cluster, in points (default 96).
+    pub far_samples: usize,
+    /// η of the strong criterion that splits near from far for *sampling* (default 1).
+    pub sampling_eta: f64,
+    /// Run the per-level batches in parallel on the current rayon pool (default true).
+    /// Results are identical either way.
+    pub parallel: bool,
+}
+
+impl Default for H2Params {
+    fn default() -> Self {
+        Self {
+            tol: 1e-8,
+            max_rank: None,
+            leaf_size: 64,
+            admissibility: Admissibility::default(),
+            basis: BasisSpan::default(),
+            far_samples: 96,
+            sampling_eta: 1.0,
+            parallel: true,
+        }
+    }
+}
+
+/// A symmetric H² (or HSS) matrix. Immutable once built; share it freely between threads.
+pub struct H2Matrix {
+    pub(crate) tree: ClusterTree,
+    pub(crate) blocks: BlockTree,
+    pub(crate) params: H2Params,
+    /// Per cluster: `[U_c⊥ | U_c]` (near-and-far) or `U_c` (far-only); at a non-leaf the
+    /// rows are the children's skeleton coordinates, so `U_c` is the transfer matrix.
+    pub(crate) basis: Vec<Mat<f64>>,
+    pub(crate) rank: Vec<usize>,
+    pub(crate) skeleton: Vec<Vec<usize>>,
+    pub(crate) near: Vec<Mat<f64>>,
+    pub(crate) coupling: Vec<Mat<f64>>,
+    /// Per non-leaf cluster `p`: `U_c1ᵀ Ã(c1, c2) U_c2` of its children (near-and-far only).
+    pub(crate) sibling: Vec<Mat<f64>>,
+    pub(crate) report: BuildReport,
+}
+
+impl H2Matrix {
+    /// Dimension `n`.
+    pub fn n(&self) -> usize {
+        self.tree.n()
+    }
+
+    /// The cluster tree.
+    pub fn tree(&self) -> &ClusterTree {
+        &self.tree
+    }
+
+    /// The block tree.
+    pub fn blocks(&self) -> &BlockTree {
+        &self.blocks
+    }
+
+    /// The parameters used.
+    pub fn params(&self) -> &H2Params {
+        &self.params
+    }
+
+    /// The construction report.
+    pub fn report(&self) -> &BuildReport {
+        &self.report
+    }
+
+    /// Rank of cluster `c`'s basis (0 for the root).
+    pub fn rank(&self, c: ClusterId) -> usize {
+        self.rank[c.idx()]
+    }
+
+    /// Basis (leaf) or transfer matrix (non-leaf) `U_c`, `rows × rank`.
+    pub fn u(&self, c: ClusterId) -> MatRef<'_, f64> {
+        let b = &self.basis[c.idx()];
+        b.as_ref().subcols(b.ncols() - self.rank[c.idx()], self.rank[c.idx()])
+    }
+
+    /// The full orthogonal `[U_c⊥ | U_c]` (near-and-far bases only).
+    pub(crate) fn full_basis(&self, c: ClusterId) -> MatRef<'_, f64> {
+        self.basis[c.idx()].as_ref()
+    }
+
+    /// Coordinates of cluster `c` at its level: its size at a leaf, else the sum of its children's ranks.
+    pub fn coords(&self, c: ClusterId) -> usize {
+        match self.tree.children(c) {
+            None => self.tree.cluster(c).size(),
+            Some([a, b]) => self.rank[a.idx()] + self.rank[b.idx()],
+        }
+    }
+
+    /// Whether the bases span the near field (needed by the factorizations).
+    pub fn is_factorizable(&self) -> bool {
+        self.params.basis == BasisSpan::NearAndFar
+    }
+
+    /// Memory held by the numbers, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        let entries: usize = [&self.basis, &self.near, &self.coupling, &self.sibling]
+            .iter()
+            .flat_map(|v| v.iter())
+            .map(|m| m.nrows() * m.ncols())
+            .sum();
+        entries * 8 + self.n() * 16
+    }
+}

@@ -1,0 +1,96 @@
+//! Geometric samples of the far field, by farthest-point sampling (FPS).
+//!
+//! `rep(c)`: up to `k` points spread over cluster `c` (bottom-up: FPS of the children's reps).
+//! `far(c)`: up to `k` points spread over the far field of `c` = everything admissible to
+//! `c` or to one of its ancestors (top-down: FPS of the parent's far sample and the reps
+//! of `c`'s admissible partners). Sampling the far field is harmless for the accuracy
+//! (../shared/research/proto-ldl.md §3.4); the near field is never sampled.
+
+use crate::block::BlockTree;
+use crate::cluster::{ClusterId, ClusterTree};
+use crate::geometry::{dist, Points};
+
+/// Point ids (not matrix indices) of the far-field sample of every cluster, by arena id.
+pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize) -> Vec<Vec<usize>> {
+    let nc = (2 << tree.depth()) - 1;
+    let g = tree.group();
+    let pts = tree.points();
+    let mut rep: Vec<Vec<usize>> = vec![Vec::new(); nc];
+    for l in (0..=tree.depth()).rev() {
+        for c in tree.level(l) {
+            let cand: Vec<usize> = match tree.children(c) {
+                None => tree.indices(c).iter().step_by(g).map(|&u| u / g).collect(),
+                Some([a, b]) => rep[a.idx()].iter().chain(&rep[b.idx()]).copied().collect(),
+            };
+            rep[c.idx()] = fps(pts, &cand, k);
+        }
+    }
+    let mut far: Vec<Vec<usize>> = vec![Vec::new(); nc];
+    for l in 1..=tree.depth() {
+        for c in tree.level(l) {
+            let parent = tree.parent(c).expect("level ≥ 1");
+            let mut cand = far[parent.idx()].clone();
+            for e in adm.far(c) {
+                cand.extend_from_slice(&rep[e.col.idx()]);
+            }
+            far[c.idx()] = fps(pts, &cand, k);
+        }
+    }
+    far
+}
+
+/// Farthest-point sampling of up to `k` of the candidate points, deterministic: starts
+/// from the candidate farthest from the candidates' centroid (ties: first in order).
+pub(crate) fn fps(pts: &Points, cand: &[usize], k: usize) -> Vec<usize> {
+    if cand.len() <= k {
+        return cand.to_vec();
+    }
+    let d = pts.dim();
+    let mut centroid = [0.0; 3];
+    for &p in cand {
+        for (a, x) in pts.point(p).iter().enumerate() {
+            centroid[a] += x / cand.len() as f64;
+        }
+    }
+    let mut mind: Vec<f64> = cand.iter().map(|&p| dist(&centroid[..d], pts.point(p))).collect();
+    let mut out = Vec::with_capacity(k);
+    for _ in 0..k {
+        let (best, _) =
+            mind.iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) });
+        let p = cand[best];
+        out.push(p);
+        for (i, &q) in cand.iter().enumerate() {
+            mind[i] = mind[i].min(dist(pts.point(p), pts.point(q)));
+        }
+    }
+    out
+}
+
+/// Expands point ids to their matrix indices (`group` consecutive indices per point).
+pub(crate) fn expand(points: &[usize], group: usize) -> impl Iterator<Item = usize> + '_ {
+    points.iter().flat_map(move |&p| (0..group).map(move |o| p * group + o))
+}
+
+/// Used by the construction to find a cluster's geometric near partners.
+pub(crate) fn near_partners(adm: &BlockTree, c: ClusterId) -> &[ClusterId] {
+    adm.close(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Geometry;
+
+    #[test]
+    fn fps_spreads_and_is_deterministic() {
+        let p = Geometry::Line.generate(101, 0).unwrap();
+        let cand: Vec<usize> = (0..101).collect();
+        let s = fps(&p, &cand, 3);
+        let mut s2 = s.clone();
+        s2.sort();
+        assert_eq!(s2, vec![0, 50, 100]);
+        assert_eq!(fps(&p, &cand[..2], 5), vec![0, 1]);
+    }
+}

@@ -1,0 +1,156 @@
+//! Entry sources: where the numbers of a symmetric matrix come from.
+//!
+//! Construction only ever asks for sub-blocks `A[rows, cols]` (user indices), so a
+//! source never has to hold the N×N matrix: kernels evaluate on demand, explicit
+//! matrices are read once, and any closure with a geometry can be compressed.
+
+use crate::error::{Error, Result};
+use crate::geometry::Points;
+use crate::kernel::Kernel;
+use faer::{Mat, MatMut};
+
+/// A symmetric matrix given entry-wise. Indices are the user's (0-based).
+pub trait EntrySource: Send + Sync {
+    /// Dimension `n`.
+    fn n(&self) -> usize;
+
+    /// Writes `A[rows[a], cols[b]]` into `out[(a, b)]`.
+    ///
+    /// `out` has shape `rows.len() × cols.len()`.
+    fn block(&self, rows: &[usize], cols: &[usize], out: MatMut<'_, f64>);
+
+    /// One entry `A[i, j]`.
+    fn entry(&self, i: usize, j: usize) -> f64 {
+        let mut m = Mat::zeros(1, 1);
+        self.block(&[i], &[j], m.as_mut());
+        m[(0, 0)]
+    }
+}
+
+/// `A_ij = k(x_i, x_j) + nugget · δ_ij`.
+pub struct KernelSource<K: Kernel> {
+    points: Points,
+    kernel: K,
+    nugget: f64,
+}
+
+impl<K: Kernel> KernelSource<K> {
+    /// A kernel matrix on distinct points with an optional diagonal `nugget ≥ 0`.
+    ///
+    /// # Errors
+    /// [`Error::DuplicatePoints`] if two points coincide; [`Error::InvalidParameter`] for
+    /// a negative or non-finite nugget; [`Error::NonFiniteEntry`] if the kernel is not
+    /// finite on the diagonal.
+    pub fn new(points: Points, kernel: K, nugget: f64) -> Result<Self> {
+        if !(nugget.is_finite() && nugget >= 0.0) {
+            return Err(Error::invalid("nugget", nugget, "a finite number >= 0"));
+        }
+        points.check_distinct()?;
+        let p = points.point(0);
+        if !kernel.eval(p, p).is_finite() {
+            return Err(Error::NonFiniteEntry { row: 0, col: 0 });
+        }
+        Ok(Self { points, kernel, nugget })
+    }
+
+    /// The points.
+    pub fn points(&self) -> &Points {
+        &self.points
+    }
+}
+
+impl<K: Kernel> EntrySource for KernelSource<K> {
+    fn n(&self) -> usize {
+        self.points.len()
+    }
+
+    fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
+        for (b, &j) in cols.iter().enumerate() {
+            let y = self.points.point(j);
+            for (a, &i) in rows.iter().enumerate() {
+                let mut v = self.kernel.eval(self.points.point(i), y);
+                if i == j {
+                    v += self.nugget;
+                }
+                out[(a, b)] = v;
+            }
+        }
+    }
+}
+
+/// An explicit, validated symmetric matrix held in memory.
+pub struct DenseSource {
+    a: Mat<f64>,
+}
+
+impl DenseSource {
+    /// Wraps a square, finite, symmetric matrix.
+    ///
+    /// # Errors
+    /// [`Error::Empty`], [`Error::NotSquare`], [`Error::NonFiniteEntry`] or
+    /// [`Error::NotSymmetric`] (worst `|a_ij − a_ji|` above `1e-12 · max|a|`).
+    pub fn new(a: Mat<f64>) -> Result<Self> {
+        if a.nrows() == 0 || a.ncols() == 0 {
+            return Err(Error::Empty);
+        }
+        crate::io::check_symmetric(a.as_ref())?;
+        Ok(Self { a })
+    }
+
+    /// The matrix.
+    pub fn matrix(&self) -> &Mat<f64> {
+        &self.a
+    }
+}
+
+impl EntrySource for DenseSource {
+    fn n(&self) -> usize {
+        self.a.nrows()
+    }
+
+    fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
+        for (b, &j) in cols.iter().enumerate() {
+            let col = self.a.col(j);
+            for (a, &i) in rows.iter().enumerate() {
+                out[(a, b)] = col[i];
+            }
+        }
+    }
+}
+
+/// Entries from a user closure `f(i, j)`, which must be symmetric and finite.
+pub struct FnSource<F> {
+    n: usize,
+    f: F,
+}
+
+impl<F: Fn(usize, usize) -> f64 + Send + Sync> FnSource<F> {
+    /// Wraps `f` as an `n × n` symmetric matrix. Symmetry is the caller's promise
+    /// (it is spot-checked by the construction's a-posteriori error estimate).
+    pub fn new(n: usize, f: F) -> Self {
+        Self { n, f }
+    }
+}
+
+impl<F: Fn(usize, usize) -> f64 + Send + Sync> EntrySource for FnSource<F> {
+    fn n(&self) -> usize {
+        self.n
+    }
+
+    fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
+        for (b, &j) in cols.iter().enumerate() {
+            for (a, &i) in rows.iter().enumerate() {
+                out[(a, b)] = (self.f)(i, j);
+            }
+        }
+    }
+}
+
+/// Assembles the whole matrix of a source densely (tests and small references only).
+pub fn to_dense(src: &dyn EntrySource) -> Mat<f64> {
+    let n = src.n();
+    let idx: Vec<usize> = (0..n).collect();
+    let mut a = Mat::zeros(n, n);
+    src.block(&idx, &idx, a.as_mut());
+    a
+}
