@@ -13,7 +13,9 @@
 pub mod block;
 pub mod cluster;
 pub mod dense;
+pub mod eigen;
 pub mod error;
+pub mod factor;
 pub mod geometry;
 pub mod h2;
 pub mod io;

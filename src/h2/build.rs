@@ -35,6 +35,7 @@ pub(crate) fn pmap<T: Sync, R: Send>(par: bool, items: &[T], f: impl Fn(&T) -> R
 }
 
 struct ClusterBasis {
+    fallback: bool,
     skel: Vec<usize>,
     basis: Mat<f64>,
     rank: usize,
@@ -88,7 +89,13 @@ impl H2Matrix {
                 cb[c.idx()] = Some(b);
             }
         }
-        let root = ClusterBasis { skel: Vec::new(), basis: Mat::zeros(0, 0), rank: 0, r: Mat::zeros(0, 0) };
+        let root = ClusterBasis {
+            fallback: false,
+            skel: Vec::new(),
+            basis: Mat::zeros(0, 0),
+            rank: 0,
+            r: Mat::zeros(0, 0),
+        };
         cb[0] = Some(root);
         let cb: Vec<ClusterBasis> = cb.into_iter().map(|b| b.expect("every level built")).collect();
         if let Some(p) = progress {
@@ -105,12 +112,11 @@ impl H2Matrix {
         if let Some(bad) = first_non_finite(&near, &coupling) {
             return Err(bad);
         }
-        let (mut basis, mut rank, mut skeleton) =
-            (Vec::with_capacity(nc), Vec::with_capacity(nc), Vec::with_capacity(nc));
+        let fallbacks = cb.iter().filter(|b| b.fallback).count();
+        let (mut basis, mut rank) = (Vec::with_capacity(nc), Vec::with_capacity(nc));
         for b in cb {
             basis.push(b.basis);
             rank.push(b.rank);
-            skeleton.push(b.skel);
         }
         let mut h = H2Matrix {
             tree,
@@ -118,7 +124,6 @@ impl H2Matrix {
             params,
             basis,
             rank,
-            skeleton,
             near,
             coupling,
             sibling: Vec::new(),
@@ -131,6 +136,7 @@ impl H2Matrix {
             h.sibling = sibling_projections(&h);
         }
         h.report = BuildReport::measure(&h, src, t0.elapsed().as_secs_f64());
+        h.report.far_sample_fallbacks = fallbacks;
         Ok(h)
     }
 }
@@ -217,10 +223,18 @@ fn cluster_basis(ctx: &Ctx<'_>, c: ClusterId, done: &[Option<ClusterBasis>]) -> 
             }
         }
     }
+    let near_len = cols.len();
     cols.extend(sample::expand(&ctx.far[c.idx()], tree.group()));
-    let m = entries(ctx.src, &cand, &cols);
-    let (pos, x) = row_id(m.as_ref(), ctx.params.tol, ctx.params.max_rank.unwrap_or(usize::MAX));
-    let skel: Vec<usize> = pos.iter().map(|&p| cand[p]).collect();
+    let mut id = interpolate(ctx, &cand, &cols);
+    let fallback = !far_sample_verified(ctx, c, &cand, &id);
+    if fallback {
+        // The far sample missed part of the far field (non-smooth entries, or an index
+        // geometry): fall back to every far-field column, which is exact but O(N) here.
+        cols.truncate(near_len);
+        cols.extend(sample::far_region(ctx.tree, ctx.sampling, c));
+        id = interpolate(ctx, &cand, &cols);
+    }
+    let (skel, x, _) = id;
     let w = match &kids {
         None => x,
         Some([a, b]) => {
@@ -243,7 +257,39 @@ fn cluster_basis(ctx: &Ctx<'_>, c: ClusterId, done: &[Option<ClusterBasis>]) -> 
             w
         }
     };
-    orthonormalize(w, skel, ctx.params.basis)
+    ClusterBasis { fallback, ..orthonormalize(w, skel, ctx.params.basis) }
+}
+
+/// Row ID of `A(cand, cols)`: skeleton (user indices), interpolation matrix, and the
+/// largest entry of the sampled block (the scale the truncation is relative to).
+fn interpolate(ctx: &Ctx<'_>, cand: &[usize], cols: &[usize]) -> (Vec<usize>, Mat<f64>, f64) {
+    let m = entries(ctx.src, cand, cols);
+    let (pos, x) = row_id(m.as_ref(), ctx.params.tol, ctx.params.max_rank.unwrap_or(usize::MAX));
+    (pos.iter().map(|&p| cand[p]).collect(), x, m.norm_max())
+}
+
+/// Checks the ID on up to 32 random far-field columns (seeded by the cluster id): every
+/// residual entry must stay below `10 · tol` times the largest entry of the sampled and
+/// the verification blocks, else the sample is declared insufficient.
+fn far_sample_verified(
+    ctx: &Ctx<'_>,
+    c: ClusterId,
+    cand: &[usize],
+    id: &(Vec<usize>, Mat<f64>, f64),
+) -> bool {
+    let region = sample::far_region(ctx.tree, ctx.sampling, c);
+    if region.is_empty() || ctx.params.max_rank.is_some() {
+        return true;
+    }
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(c.0 as u64);
+    let pick = rand::seq::index::sample(&mut rng, region.len(), region.len().min(32));
+    let v: Vec<usize> = pick.iter().map(|i| region[i]).collect();
+    let full = entries(ctx.src, cand, &v);
+    let skel = entries(ctx.src, &id.0, &v);
+    let mut resid = full.clone();
+    crate::dense::gemm(resid.as_mut(), true, id.1.as_ref(), skel.as_ref(), -1.0);
+    let scale = full.norm_max().max(id.2);
+    resid.norm_max() <= 10.0 * ctx.params.tol * scale.max(f64::MIN_POSITIVE)
 }
 
 /// Thin QR `W = Q R`; the stored basis is `[Q⊥ | Q]` for near-and-far bases, else `Q`.
@@ -251,7 +297,7 @@ fn orthonormalize(w: Mat<f64>, skel: Vec<usize>, span: BasisSpan) -> ClusterBasi
     let (b, r) = (w.nrows(), w.ncols());
     if r == 0 {
         let basis = if span == BasisSpan::NearAndFar { Mat::identity(b, b) } else { Mat::zeros(b, 0) };
-        return ClusterBasis { skel, basis, rank: 0, r: Mat::zeros(0, 0) };
+        return ClusterBasis { fallback: false, skel, basis, rank: 0, r: Mat::zeros(0, 0) };
     }
     let qr = w.qr();
     let q = qr.compute_Q();
@@ -265,7 +311,7 @@ fn orthonormalize(w: Mat<f64>, skel: Vec<usize>, span: BasisSpan) -> ClusterBasi
         }
         BasisSpan::FarOnly => q.as_ref().subcols(0, r).to_owned(),
     };
-    ClusterBasis { skel, basis, rank: r, r: rf }
+    ClusterBasis { fallback: false, skel, basis, rank: r, r: rf }
 }
 
 /// `U_c1ᵀ Ã(c1, c2) U_c2` for the children of every non-leaf cluster, by projecting the

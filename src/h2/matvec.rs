@@ -6,6 +6,15 @@ use crate::cluster::ClusterId;
 use crate::dense::gemm;
 use faer::{Mat, MatRef};
 
+/// Which matrix the tree matvec applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Apply {
+    /// The H² matrix `Ã` (all stored blocks).
+    H2,
+    /// The factorizations' `Ã_f` (leaf diagonal blocks and projected sibling blocks).
+    Factored,
+}
+
 impl H2Matrix {
     /// `Ã · x` for `x` of shape `n × m` (m right-hand sides), in the user's ordering.
     ///
@@ -16,13 +25,39 @@ impl H2Matrix {
         assert_eq!(x.nrows(), self.n(), "matvec: x has {} rows, the matrix {}", x.nrows(), self.n());
         let perm = self.tree.perm();
         let xt = Mat::from_fn(self.n(), x.ncols(), |i, j| x[(perm[i], j)]);
-        let yt = self.matvec_tree(xt.as_ref());
+        let yt = self.matvec_tree(xt.as_ref(), Apply::H2);
         let iperm = self.tree.iperm();
         Mat::from_fn(self.n(), x.ncols(), |i, j| yt[(iperm[i], j)])
     }
 
+    /// `Ã_f · x`, where `Ã_f` is the matrix the factorizations factor *exactly*: the
+    /// leaf diagonal blocks plus, for every pair of siblings, `U_c1 T U_c2ᵀ` with the
+    /// projected sibling block `T = U_c1ᵀ Ã(c1, c2) U_c2` (big bases). It differs from
+    /// `Ã` by the parts of the off-diagonal blocks outside the bases (≈ tol).
+    ///
+    /// # Errors
+    /// [`Error::NotFactorizable`](crate::Error::NotFactorizable) for far-only bases.
+    #[track_caller]
+    pub fn matvec_factored(&self, x: MatRef<'_, f64>) -> crate::Result<Mat<f64>> {
+        assert_eq!(x.nrows(), self.n(), "matvec: x has {} rows, the matrix {}", x.nrows(), self.n());
+        if !self.is_factorizable() {
+            return Err(crate::Error::NotFactorizable);
+        }
+        let perm = self.tree.perm();
+        let xt = Mat::from_fn(self.n(), x.ncols(), |i, j| x[(perm[i], j)]);
+        let yt = self.matvec_tree(xt.as_ref(), Apply::Factored);
+        let iperm = self.tree.iperm();
+        Ok(Mat::from_fn(self.n(), x.ncols(), |i, j| yt[(iperm[i], j)]))
+    }
+
+    /// Dense `Ã` (H² blocks) in user ordering, by applying it to the identity. O(N²) memory:
+    /// for tests and debugging.
+    pub fn to_dense(&self) -> Mat<f64> {
+        self.matvec(Mat::<f64>::identity(self.n(), self.n()).as_ref())
+    }
+
     /// Matvec in tree ordering.
-    pub(crate) fn matvec_tree(&self, x: MatRef<'_, f64>) -> Mat<f64> {
+    pub(crate) fn matvec_tree(&self, x: MatRef<'_, f64>, apply: Apply) -> Mat<f64> {
         let (tree, par, m) = (&self.tree, self.params.parallel, x.ncols());
         let depth = tree.depth();
         let nc = (2 << depth) - 1;
@@ -44,10 +79,22 @@ impl H2Matrix {
         let all: Vec<ClusterId> = (0..nc).map(|i| ClusterId(i as u32)).collect();
         let mut yh = pmap(par, &all, |&s| {
             let mut o = Mat::zeros(self.rank(s), m);
-            for e in self.blocks.far(s) {
-                let sm = &self.coupling[e.slot];
-                let sref = if e.transposed { sm.transpose() } else { sm.as_ref() };
-                gemm(o.as_mut(), true, sref, xh[e.col.idx()].as_ref(), 1.0);
+            match apply {
+                Apply::H2 => {
+                    for e in self.blocks.far(s) {
+                        let sm = &self.coupling[e.slot];
+                        let sref = if e.transposed { sm.transpose() } else { sm.as_ref() };
+                        gemm(o.as_mut(), true, sref, xh[e.col.idx()].as_ref(), 1.0);
+                    }
+                }
+                Apply::Factored => {
+                    if let Some(p) = tree.parent(s) {
+                        let [a, b] = tree.children(p).expect("parent");
+                        let t = &self.sibling[p.idx()];
+                        let (tref, other) = if s == a { (t.as_ref(), b) } else { (t.transpose(), a) };
+                        gemm(o.as_mut(), true, tref, xh[other.idx()].as_ref(), 1.0);
+                    }
+                }
             }
             o
         });
@@ -70,7 +117,7 @@ impl H2Matrix {
             if depth > 0 {
                 gemm(o.as_mut(), false, self.u(c), yh[c.idx()].as_ref(), 1.0);
             }
-            for e in self.blocks.near(c) {
+            for e in self.blocks.near(c).iter().filter(|e| apply == Apply::H2 || e.col == c) {
                 let d = &self.near[e.slot];
                 let dref = if e.transposed { d.transpose() } else { d.as_ref() };
                 let tc = tree.cluster(e.col);

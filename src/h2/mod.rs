@@ -18,7 +18,7 @@
 //! [`BasisSpan::FarOnly`] spans only the far field (classical H², much lower ranks),
 //! which is enough for matvec but cannot be factored.
 
-mod build;
+pub(crate) mod build;
 mod matvec;
 mod report;
 mod sample;
@@ -55,7 +55,9 @@ pub struct H2Params {
     pub basis: BasisSpan,
     /// Far-field sample size per cluster, in points (default 96).
     pub far_samples: usize,
-    /// η of the strong criterion that splits near from far for *sampling* (default 1).
+    /// η of the strong criterion that splits near from far for *sampling* (default 0.7,
+    /// stricter than storage: clusters whose bounding balls nearly touch must not be
+    /// sampled, or the far sample misses their closest points).
     pub sampling_eta: f64,
     /// Run the per-level batches in parallel on the current rayon pool (default true).
     /// Results are identical either way.
@@ -71,7 +73,7 @@ impl Default for H2Params {
             admissibility: Admissibility::default(),
             basis: BasisSpan::default(),
             far_samples: 96,
-            sampling_eta: 1.0,
+            sampling_eta: 0.7,
             parallel: true,
         }
     }
@@ -86,7 +88,6 @@ pub struct H2Matrix {
     /// rows are the children's skeleton coordinates, so `U_c` is the transfer matrix.
     pub(crate) basis: Vec<Mat<f64>>,
     pub(crate) rank: Vec<usize>,
-    pub(crate) skeleton: Vec<Vec<usize>>,
     pub(crate) near: Vec<Mat<f64>>,
     pub(crate) coupling: Vec<Mat<f64>>,
     /// Per non-leaf cluster `p`: `U_c1ᵀ Ã(c1, c2) U_c2` of its children (near-and-far only).

@@ -44,6 +44,9 @@ pub struct BuildReport {
     pub near_blocks: usize,
     /// Stored admissible couplings.
     pub far_blocks: usize,
+    /// Clusters whose far-field sample failed the random verification and were built
+    /// from their whole far field instead (O(N) each; many of them mean O(N²) construction).
+    pub far_sample_fallbacks: usize,
     /// Bytes held by the numbers.
     pub memory_bytes: usize,
     /// `memory_bytes / (8 n²)`.
@@ -89,6 +92,7 @@ impl BuildReport {
             tol: h.params.tol,
             max_rank: ranks.iter().map(|r| r.max).max().unwrap_or(0),
             ranks,
+            far_sample_fallbacks: 0,
             near_blocks: h.near.len(),
             far_blocks: h.coupling.len(),
             memory_bytes,

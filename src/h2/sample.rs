@@ -73,6 +73,20 @@ pub(crate) fn expand(points: &[usize], group: usize) -> impl Iterator<Item = usi
     points.iter().flat_map(move |&p| (0..group).map(move |o| p * group + o))
 }
 
+/// Every matrix index in the far region of `c`: the clusters admissible to `c` or to one
+/// of its ancestors.
+pub(crate) fn far_region(tree: &ClusterTree, adm: &BlockTree, c: ClusterId) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut cur = Some(c);
+    while let Some(x) = cur {
+        for e in adm.far(x) {
+            out.extend_from_slice(tree.indices(e.col));
+        }
+        cur = tree.parent(x);
+    }
+    out
+}
+
 /// Used by the construction to find a cluster's geometric near partners.
 pub(crate) fn near_partners(adm: &BlockTree, c: ClusterId) -> &[ClusterId] {
     adm.close(c)

@@ -1,0 +1,258 @@
+//! Multi-target bisection on inertia counts, with certified brackets.
+
+use super::estimate::{factored_error_estimate, norm2_estimate};
+use crate::error::{Error, Result};
+use crate::factor::Ldlt;
+use crate::h2::build::pmap;
+use crate::h2::H2Matrix;
+use crate::source::EntrySource;
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Bisection parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EigParams {
+    /// Absolute width at which a bracket of `Ã_f` stops being bisected. Default
+    /// `max(1e-2 · tol · ‖A‖, 1e-14 · ‖A‖)`: finer widths are below the compression error.
+    pub eig_tol: Option<f64>,
+    /// Columns sampled for the error estimate δ (default 32).
+    pub error_samples: usize,
+    /// Factor the shifts of one bisection round in parallel (default true).
+    pub parallel: bool,
+    /// Seed of the norm and error estimates (default 0x5eed).
+    pub seed: u64,
+}
+
+impl Default for EigParams {
+    fn default() -> Self {
+        Self { eig_tol: None, error_samples: 32, parallel: true, seed: 0x5eed }
+    }
+}
+
+/// The k-th smallest eigenvalue (1-based) with a bracket that contains `λ_k(A)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Eigenvalue {
+    /// Index, 1-based ascending (LAPACK's `il/iu` convention).
+    pub k: usize,
+    /// Midpoint of the final bisection bracket of `λ_k(Ã_f)`.
+    pub value: f64,
+    /// Lower end of the certified bracket (bisection bracket − δ).
+    pub lower: f64,
+    /// Upper end of the certified bracket (bisection bracket + δ).
+    pub upper: f64,
+}
+
+/// Eigenvalue count in `[a, b)` and how many could lie on either side of an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IntervalCount {
+    /// `ν(b) − ν(a)` for `Ã_f`.
+    pub count: usize,
+    /// Eigenvalues of `Ã_f` within δ of `a` or `b`: the count of `A` is within ±uncertain.
+    pub uncertain: usize,
+}
+
+/// Work done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EigStats {
+    /// Factorizations (inertia counts) performed, including the start-interval checks.
+    pub factorizations: usize,
+    /// Shifts moved because they produced a zero or non-finite pivot.
+    pub shifts_moved: usize,
+    /// Power-method estimate of `‖Ã‖₂`.
+    pub norm_estimate: f64,
+    /// δ: estimate of `‖A − Ã_f‖₂` plus rounding allowance, added to every bracket.
+    pub error_estimate: f64,
+    /// The bisection width used.
+    pub eig_tol: f64,
+    /// Certified start interval `[−b, b]`: `ν(−b) = 0`, `ν(b) = n`.
+    pub bound: f64,
+}
+
+/// The spectrum of one H² matrix, probed by inertia counts.
+pub struct Spectrum<'a> {
+    h: &'a H2Matrix,
+    norm: f64,
+    delta: f64,
+    eig_tol: f64,
+    bound: f64,
+    parallel: bool,
+    factorizations: AtomicUsize,
+    moved: AtomicUsize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interval {
+    lo: f64,
+    hi: f64,
+    nlo: usize,
+    nhi: usize,
+}
+
+impl<'a> Spectrum<'a> {
+    /// Estimates `‖A‖₂` and δ, and certifies a start interval `[−b, b]` by `ν(−b) = 0`, `ν(b) = n`.
+    ///
+    /// # Errors
+    /// [`Error::NotFactorizable`], [`Error::InvalidParameter`] for a non-positive or NaN
+    /// `eig_tol` or zero `error_samples`, and the errors of [`Ldlt::new`].
+    pub fn new(h: &'a H2Matrix, src: &dyn EntrySource, params: &EigParams) -> Result<Self> {
+        if !h.is_factorizable() {
+            return Err(Error::NotFactorizable);
+        }
+        if let Some(t) = params.eig_tol {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(Error::invalid("eig_tol", t, "a finite positive number"));
+            }
+        }
+        if params.error_samples == 0 {
+            return Err(Error::invalid("error_samples", 0, "a positive integer"));
+        }
+        let norm = norm2_estimate(h, params.seed);
+        let scale = if norm > 0.0 { norm } else { 1.0 };
+        let delta = factored_error_estimate(h, src, params.error_samples, params.seed)? + 1e-12 * scale;
+        let eig_tol = params.eig_tol.unwrap_or((1e-2 * h.params().tol * scale).max(1e-14 * scale));
+        let mut s = Spectrum {
+            h,
+            norm,
+            delta,
+            eig_tol,
+            bound: 0.0,
+            parallel: params.parallel,
+            factorizations: AtomicUsize::new(0),
+            moved: AtomicUsize::new(0),
+        };
+        let mut b = 1.1 * norm + delta + 1e-300;
+        for _ in 0..64 {
+            if s.nu(-b)?.0 == 0 && s.nu(b)?.0 == h.n() {
+                s.bound = b;
+                return Ok(s);
+            }
+            b *= 2.0;
+        }
+        Err(Error::ShiftUncertain { shift: b })
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> EigStats {
+        EigStats {
+            factorizations: self.factorizations.load(Ordering::Relaxed),
+            shifts_moved: self.moved.load(Ordering::Relaxed),
+            norm_estimate: self.norm,
+            error_estimate: self.delta,
+            eig_tol: self.eig_tol,
+            bound: self.bound,
+        }
+    }
+
+    /// ν(σ) = #{λ(Ã_f) < σ}, moving σ slightly (and counting the move) when the
+    /// factorization hits a zero or non-finite pivot. Returns the count and the shift used.
+    fn nu(&self, sigma: f64) -> Result<(usize, f64)> {
+        let step = 1e-9 * self.norm.max(f64::MIN_POSITIVE) + 4.0 * f64::EPSILON * sigma.abs();
+        let mut s = sigma;
+        for attempt in 0..4 {
+            self.factorizations.fetch_add(1, Ordering::Relaxed);
+            match Ldlt::new(self.h, s) {
+                Ok(f) if f.inertia().zero == 0 => return Ok((f.inertia().negative, s)),
+                Ok(_) | Err(Error::NonFinitePivot { .. }) => {
+                    self.moved.fetch_add(1, Ordering::Relaxed);
+                    s = sigma + step * (attempt + 1) as f64;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::ShiftUncertain { shift: sigma })
+    }
+
+    /// The k-th smallest eigenvalue, `1 ≤ k ≤ n`.
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`]; factorization errors.
+    pub fn kth(&self, k: usize) -> Result<Eigenvalue> {
+        Ok(self.range(k, k)?[0])
+    }
+
+    /// Eigenvalues `k1 ..= k2` (1-based, ascending).
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`] unless `1 ≤ k1, k2 ≤ n`; [`Error::EmptyRange`] if `k1 > k2`.
+    pub fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
+        let n = self.h.n();
+        for k in [k1, k2] {
+            if k == 0 || k > n {
+                return Err(Error::IndexOutOfRange { k, n });
+            }
+        }
+        if k1 > k2 {
+            return Err(Error::EmptyRange { lower: k1.to_string(), upper: k2.to_string() });
+        }
+        let b = self.bound;
+        self.bisect(Interval { lo: -b, hi: b, nlo: 0, nhi: n }, k1, k2)
+    }
+
+    /// All eigenvalues in `[a, b)`.
+    ///
+    /// # Errors
+    /// [`Error::EmptyRange`] if `a > b`, [`Error::InvalidParameter`] for NaN ends.
+    pub fn in_interval(&self, a: f64, b: f64) -> Result<Vec<Eigenvalue>> {
+        check_interval(a, b)?;
+        let (nlo, a) = self.nu(a)?;
+        let (nhi, b) = self.nu(b)?;
+        if nhi <= nlo {
+            return Ok(Vec::new());
+        }
+        self.bisect(Interval { lo: a, hi: b, nlo, nhi }, nlo + 1, nhi)
+    }
+
+    /// Number of eigenvalues in `[a, b)`, with the number that lie within δ of an end.
+    ///
+    /// # Errors
+    /// As [`Spectrum::in_interval`].
+    pub fn count_in_interval(&self, a: f64, b: f64) -> Result<IntervalCount> {
+        check_interval(a, b)?;
+        let d = self.delta;
+        let shifts = [a - d, a, a + d, b - d, b, b + d];
+        let nus: Vec<Result<(usize, f64)>> = pmap(self.parallel, &shifts, |&s| self.nu(s));
+        let v: Vec<usize> = nus.into_iter().map(|r| r.map(|x| x.0)).collect::<Result<_>>()?;
+        Ok(IntervalCount { count: v[4].saturating_sub(v[1]), uncertain: (v[2] - v[0]) + (v[5] - v[3]) })
+    }
+
+    fn bisect(&self, start: Interval, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
+        let holds = |iv: &Interval| (iv.nlo + 1).max(k1) <= iv.nhi.min(k2);
+        let mut active = vec![start];
+        let mut done = Vec::new();
+        while !active.is_empty() {
+            let (fin, work): (Vec<Interval>, Vec<Interval>) = active.into_iter().partition(|iv| {
+                let mid = 0.5 * (iv.lo + iv.hi);
+                iv.hi - iv.lo <= self.eig_tol || mid <= iv.lo || mid >= iv.hi
+            });
+            for iv in fin {
+                for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
+                    let value = 0.5 * (iv.lo + iv.hi);
+                    done.push(Eigenvalue { k, value, lower: iv.lo - self.delta, upper: iv.hi + self.delta });
+                }
+            }
+            let counts = pmap(self.parallel, &work, |iv| self.nu(0.5 * (iv.lo + iv.hi)));
+            active = Vec::with_capacity(2 * work.len());
+            for (iv, c) in work.into_iter().zip(counts) {
+                let (nm, m) = c?;
+                let nm = nm.clamp(iv.nlo, iv.nhi);
+                for half in [Interval { hi: m, nhi: nm, ..iv }, Interval { lo: m, nlo: nm, ..iv }] {
+                    if holds(&half) {
+                        active.push(half);
+                    }
+                }
+            }
+        }
+        done.sort_by_key(|e| e.k);
+        Ok(done)
+    }
+}
+
+fn check_interval(a: f64, b: f64) -> Result<()> {
+    if a.is_nan() || b.is_nan() {
+        return Err(Error::invalid("interval end", f64::NAN, "a number"));
+    }
+    if a > b {
+        return Err(Error::EmptyRange { lower: a.to_string(), upper: b.to_string() });
+    }
+    Ok(())
+}
