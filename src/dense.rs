@@ -2,6 +2,7 @@
 //! parallelism of hmatrix is across the blocks of a tree level, which keeps results
 //! independent of the thread count).
 
+use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
@@ -35,8 +36,8 @@ pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat
     if rows == 0 || cols == 0 {
         return (Vec::new(), Mat::zeros(rows, 0));
     }
-    let qr = m.transpose().col_piv_qr();
-    let r = qr.R();
+    let (r, perm) = col_piv_qr(m.transpose());
+    let r = r.as_ref();
     let kmax = rows.min(cols);
     let r00 = r[(0, 0)].abs();
     let mut rank = 0;
@@ -44,7 +45,6 @@ pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat
         rank += 1;
     }
     rank = rank.min(max_rank);
-    let perm = qr.P().arrays().0.to_vec();
     let mut x = Mat::zeros(rows, rank);
     if rank == 0 {
         return (Vec::new(), x);
@@ -62,6 +62,63 @@ pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat
         }
     }
     (perm[..rank].to_vec(), x)
+}
+
+/// Sequential column-pivoted QR `A P = Q R`: returns `R` (min(m,n) × n) and the
+/// forward permutation (`perm[k]` = original column of pivot `k`).
+pub fn col_piv_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Vec<usize>) {
+    use faer::linalg::qr::{col_pivoting::factor as cp, no_pivoting::factor::recommended_block_size};
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut qr = a.to_owned();
+    let bs = recommended_block_size::<f64>(m, n);
+    let mut coeff = Mat::zeros(bs, m.min(n));
+    let (mut fwd, mut bwd) = (vec![0usize; n], vec![0usize; n]);
+    let mut mem =
+        MemBuffer::new(cp::qr_in_place_scratch::<usize, f64>(m, n, bs, Par::Seq, Default::default()));
+    cp::qr_in_place(
+        qr.as_mut(),
+        coeff.as_mut(),
+        &mut fwd,
+        &mut bwd,
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    let k = m.min(n);
+    let r = Mat::from_fn(k, n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 });
+    (r, fwd)
+}
+
+/// Sequential Householder QR of an `m × r` matrix (`r ≤ m`): the full orthogonal `Q`
+/// (m × m) and the thin `R` (r × r).
+pub fn full_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
+    use faer::linalg::householder as hh;
+    use faer::linalg::qr::no_pivoting::factor as qf;
+    let (m, n) = (a.nrows(), a.ncols());
+    let k = m.min(n);
+    let mut qr = a.to_owned();
+    let bs = qf::recommended_block_size::<f64>(m, n);
+    let mut coeff = Mat::zeros(bs, k);
+    let mut mem = MemBuffer::new(qf::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default()));
+    qf::qr_in_place(qr.as_mut(), coeff.as_mut(), Par::Seq, MemStack::new(&mut mem), Default::default());
+    let r = Mat::from_fn(k, n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 });
+    let basis = Mat::from_fn(m, k, |i, j| match i.cmp(&j) {
+        std::cmp::Ordering::Greater => qr[(i, j)],
+        std::cmp::Ordering::Equal => 1.0,
+        std::cmp::Ordering::Less => 0.0,
+    });
+    let mut q = Mat::identity(m, m);
+    let mut mem =
+        MemBuffer::new(hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(m, bs, m));
+    hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+        basis.as_ref(),
+        coeff.as_ref(),
+        faer::Conj::No,
+        q.as_mut(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+    );
+    (q, r)
 }
 
 #[cfg(test)]
@@ -85,5 +142,18 @@ mod tests {
         }
         let (s, x) = row_id(Mat::<f64>::zeros(4, 4).as_ref(), 1e-8, 10);
         assert!(s.is_empty() && x.ncols() == 0);
+    }
+
+    #[test]
+    fn full_qr_is_orthogonal_and_reconstructs() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+        for (m, n) in [(5, 2), (40, 13), (3, 3), (70, 1)] {
+            let a = Mat::from_fn(m, n, |_, _| rng.random::<f64>() - 0.5);
+            let (q, r) = full_qr(a.as_ref());
+            let qtq = mul(q.transpose(), q.as_ref());
+            assert!((&qtq - &Mat::<f64>::identity(m, m)).norm_max() < 1e-13);
+            let back = mul(q.as_ref().subcols(0, n), r.as_ref());
+            assert!((&back - &a).norm_max() < 1e-13);
+        }
     }
 }

@@ -3,8 +3,10 @@
 
 use super::{Inertia, LogDet};
 use crate::error::{Error, Result};
-use faer::linalg::solvers::{Lblt, Llt, Solve};
-use faer::{MatMut, MatRef, Side};
+use faer::diag::Diag;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::perm::Perm;
+use faer::{Mat, MatMut, MatRef, Par};
 
 /// A factored symmetric block: solve, inertia and log-determinant.
 pub(crate) trait BlockFactor: Sized + Send + Sync {
@@ -20,7 +22,8 @@ pub(crate) trait BlockFactor: Sized + Send + Sync {
 
 /// Bunch–Kaufman with rook-like partial pivoting (faer's `LBLᵀ`).
 pub(crate) struct Bk {
-    f: Option<Lblt<f64>>,
+    /// Unit lower `L` (diagonal holds the 1×1 pivots / 2×2 diagonals), subdiagonal, permutation.
+    f: Option<(Mat<f64>, Diag<f64>, Diag<f64>, Perm<usize>)>,
     inertia: Inertia,
     logdet: LogDet,
 }
@@ -31,8 +34,8 @@ impl BlockFactor for Bk {
         if n == 0 {
             return Ok(Bk { f: None, inertia: Inertia::default(), logdet: LogDet::one() });
         }
-        let f = Lblt::new(a, Side::Lower);
-        let (d, s) = (f.B_diag(), f.B_subdiag());
+        let f = bunch_kaufman(a);
+        let (d, s) = (f.1.as_ref(), f.2.as_ref());
         let (mut inertia, mut logdet) = (Inertia::default(), LogDet::one());
         let mut i = 0;
         while i < n {
@@ -77,8 +80,21 @@ impl BlockFactor for Bk {
     }
 
     fn solve_in_place(&self, rhs: MatMut<'_, f64>) {
+        use faer::linalg::cholesky::lblt::solve as bk;
         if let Some(f) = &self.f {
-            f.solve_in_place(rhs);
+            // sequential on purpose: the result must not depend on the thread count
+            let req = bk::solve_in_place_scratch::<usize, f64>(f.0.nrows(), rhs.ncols(), Par::Seq);
+            let mut mem = MemBuffer::new(req);
+            let (l, d, s, p) = f;
+            bk::solve_in_place(
+                l.as_ref(),
+                d.as_ref(),
+                s.as_ref(),
+                p.as_ref(),
+                rhs,
+                Par::Seq,
+                MemStack::new(&mut mem),
+            );
         }
     }
 
@@ -93,7 +109,8 @@ impl BlockFactor for Bk {
 
 /// Cholesky `LLᵀ`; a non-positive pivot is [`Error::NotPositiveDefinite`].
 pub(crate) struct Chol {
-    f: Option<Llt<f64>>,
+    /// Lower Cholesky factor (upper triangle unused).
+    f: Option<Mat<f64>>,
     logdet: LogDet,
     n: usize,
 }
@@ -107,15 +124,18 @@ impl BlockFactor for Chol {
         if (0..n).any(|j| (j..n).any(|i| !a[(i, j)].is_finite())) {
             return Err(Error::NonFinitePivot { level, block });
         }
-        let f = Llt::new(a, Side::Lower).map_err(|_| Error::NotPositiveDefinite { level, block })?;
-        let l = f.L();
+        let f = cholesky(a).ok_or(Error::NotPositiveDefinite { level, block })?;
+        let l = f.as_ref();
         let logabsdet = (0..n).map(|i| 2.0 * l[(i, i)].ln()).sum();
         Ok(Chol { f: Some(f), logdet: LogDet { sign: 1.0, logabsdet }, n })
     }
 
     fn solve_in_place(&self, rhs: MatMut<'_, f64>) {
+        use faer::linalg::cholesky::llt::solve as ch;
         if let Some(f) = &self.f {
-            f.solve_in_place(rhs);
+            let req = ch::solve_in_place_scratch::<f64>(f.nrows(), rhs.ncols(), Par::Seq);
+            let mut mem = MemBuffer::new(req);
+            ch::solve_in_place(f.as_ref(), rhs, Par::Seq, MemStack::new(&mut mem));
         }
     }
 
@@ -126,4 +146,53 @@ impl BlockFactor for Chol {
     fn logdet(&self) -> LogDet {
         self.logdet
     }
+}
+
+/// Sequential Bunch–Kaufman `P A Pᵀ = L B Lᵀ` of the lower triangle of `a` (sequential so
+/// that results never depend on the thread count).
+fn bunch_kaufman(a: MatRef<'_, f64>) -> (Mat<f64>, Diag<f64>, Diag<f64>, Perm<usize>) {
+    use faer::linalg::cholesky::lblt::factor as bk;
+    let n = a.nrows();
+    let mut l = Mat::zeros(n, n);
+    l.copy_from_triangular_lower(a);
+    let mut sub = Diag::zeros(n);
+    let (mut fwd, mut bwd) = (vec![0usize; n], vec![0usize; n]);
+    let mut mem =
+        MemBuffer::new(bk::cholesky_in_place_scratch::<usize, f64>(n, Par::Seq, Default::default()));
+    bk::cholesky_in_place(
+        l.as_mut(),
+        sub.as_mut(),
+        &mut fwd,
+        &mut bwd,
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    let mut d = Diag::zeros(n);
+    for i in 0..n {
+        d[i] = l[(i, i)];
+        l[(i, i)] = 1.0;
+        for j in i + 1..n {
+            l[(i, j)] = 0.0;
+        }
+    }
+    (l, d, sub, Perm::new_checked(fwd.into_boxed_slice(), bwd.into_boxed_slice(), n))
+}
+
+/// Sequential Cholesky of the lower triangle of `a`; `None` if a pivot is not positive.
+fn cholesky(a: MatRef<'_, f64>) -> Option<Mat<f64>> {
+    use faer::linalg::cholesky::llt::factor as ch;
+    let n = a.nrows();
+    let mut l = Mat::zeros(n, n);
+    l.copy_from_triangular_lower(a);
+    let mut mem = MemBuffer::new(ch::cholesky_in_place_scratch::<f64>(n, Par::Seq, Default::default()));
+    ch::cholesky_in_place(
+        l.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .ok()?;
+    Some(l)
 }

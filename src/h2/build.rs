@@ -45,6 +45,7 @@ struct ClusterBasis {
 /// Everything a cluster's basis computation reads.
 struct Ctx<'a> {
     src: &'a dyn EntrySource,
+    storage: &'a BlockTree,
     tree: &'a ClusterTree,
     sampling: &'a BlockTree,
     far: &'a [Vec<usize>],
@@ -76,7 +77,7 @@ impl H2Matrix {
             _ => BlockTree::new(&tree, Admissibility::Strong { eta: params.sampling_eta }),
         };
         let far = sample::far_samples(&tree, &sampling, params.far_samples);
-        let ctx = Ctx { src, tree: &tree, sampling: &sampling, far: &far, params: &params };
+        let ctx = Ctx { src, storage: &blocks, tree: &tree, sampling: &sampling, far: &far, params: &params };
         let nc = (2 << tree.depth()) - 1;
         let mut cb: Vec<Option<ClusterBasis>> = (0..nc).map(|_| None).collect();
         for l in (1..=tree.depth()).rev() {
@@ -211,8 +212,12 @@ fn cluster_basis(ctx: &Ctx<'_>, c: ClusterId, done: &[Option<ClusterBasis>]) -> 
         Some([a, b]) => a.skel.iter().chain(&b.skel).copied().collect(),
     };
     let mut cols: Vec<usize> = Vec::new();
-    if ctx.params.basis == BasisSpan::NearAndFar {
-        for &t in sample::near_partners(ctx.sampling, c) {
+    // Near-and-far bases take every near partner; far-only bases only those that the
+    // stored blocks treat as admissible although they are too close to be sampled.
+    let far_only = ctx.params.basis == BasisSpan::FarOnly;
+    let stored_far = |t: ClusterId| ctx.storage.far(c).iter().any(|e| e.col == t);
+    {
+        for &t in sample::near_partners(ctx.sampling, c).iter().filter(|&&t| !far_only || stored_far(t)) {
             match tree.children(t) {
                 None => cols.extend_from_slice(tree.indices(t)),
                 Some([t1, t2]) => {
@@ -299,9 +304,7 @@ fn orthonormalize(w: Mat<f64>, skel: Vec<usize>, span: BasisSpan) -> ClusterBasi
         let basis = if span == BasisSpan::NearAndFar { Mat::identity(b, b) } else { Mat::zeros(b, 0) };
         return ClusterBasis { fallback: false, skel, basis, rank: 0, r: Mat::zeros(0, 0) };
     }
-    let qr = w.qr();
-    let q = qr.compute_Q();
-    let rf = qr.thin_R().to_owned();
+    let (q, rf) = crate::dense::full_qr(w.as_ref());
     let basis = match span {
         BasisSpan::NearAndFar => {
             let mut f = Mat::zeros(b, b);

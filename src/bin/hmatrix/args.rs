@@ -1,0 +1,155 @@
+//! Command-line arguments: `hmatrix <command> [problem] [options]`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hmatrix",
+    version,
+    about = "Hierarchical low-rank (H²/HSS) matrices: build, apply, factor, count and find eigenvalues"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build the H² matrix and print the construction report.
+    Info(Common),
+    /// y = Ã x for x read from a .npy file (length n or n×m, user ordering).
+    Matvec {
+        #[command(flatten)]
+        common: Common,
+        /// Input vector(s), .npy.
+        #[arg(long)]
+        x: PathBuf,
+        /// Output file, .npy.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Inertia of A − σI: numbers of eigenvalues below, at and above the shift.
+    Inertia {
+        #[command(flatten)]
+        common: Common,
+        /// The shift σ.
+        #[arg(long, allow_hyphen_values = true)]
+        shift: f64,
+    },
+    /// Solve (A − σI) x = b for b read from a .npy file.
+    Solve {
+        #[command(flatten)]
+        common: Common,
+        /// Right-hand side(s), .npy (n or n×m).
+        #[arg(long)]
+        rhs: PathBuf,
+        /// Output file, .npy.
+        #[arg(long)]
+        out: PathBuf,
+        /// Factorization: cholesky (SPD), ldl (indefinite), auto (Cholesky, LDLᵀ if not SPD).
+        #[arg(long, value_enum, default_value_t = Method::Auto)]
+        method: Method,
+        /// Shift σ (default 0).
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        shift: f64,
+    },
+    /// Log-determinant of A − σI with its sign.
+    Logdet {
+        #[command(flatten)]
+        common: Common,
+        /// Factorization: cholesky, ldl or auto.
+        #[arg(long, value_enum, default_value_t = Method::Auto)]
+        method: Method,
+        /// Shift σ (default 0).
+        #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+        shift: f64,
+    },
+    /// Eigenvalues by bisection: the k-th, an index range or an interval.
+    /// Without a problem: yukawa on a sphere, N = 8192, k = N/2.
+    Eig {
+        #[command(flatten)]
+        common: Common,
+        /// The k-th smallest eigenvalue (1-based).
+        #[arg(long, conflicts_with_all = ["range", "interval"])]
+        k: Option<usize>,
+        /// Index range K1:K2 (1-based, inclusive).
+        #[arg(long, conflicts_with = "interval")]
+        range: Option<String>,
+        /// All eigenvalues in [A, B).
+        #[arg(long, allow_hyphen_values = true)]
+        interval: Option<String>,
+        /// Absolute bisection tolerance (default 1e-2·tol·‖A‖).
+        #[arg(long)]
+        eig_tol: Option<f64>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Cholesky,
+    Ldl,
+    Auto,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adm {
+    Strong,
+    Weak,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Span {
+    NearAndFar,
+    FarOnly,
+}
+
+/// The problem and the construction options shared by every command.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Kernel: laplace3d, laplace2d, yukawa, gaussian, exponential, matern32, matern52, imq.
+    #[arg(long)]
+    pub kernel: Option<String>,
+    /// Built-in geometry: line, circle, sphere, ball, cube, cube-surface, random.
+    #[arg(long)]
+    pub geometry: Option<String>,
+    /// Number of points for a built-in geometry.
+    #[arg(long)]
+    pub n: Option<usize>,
+    /// Seed of the random geometries.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Points file (.xyz, or text with 1–3 columns) for --kernel or --matrix.
+    #[arg(long)]
+    pub points: Option<PathBuf>,
+    /// Explicit symmetric matrix: .mtx, .mtx.gz or .npy.
+    #[arg(long)]
+    pub matrix: Option<PathBuf>,
+    /// Diagonal nugget added to a kernel matrix.
+    #[arg(long, default_value_t = 0.0)]
+    pub nugget: f64,
+    /// Relative compression tolerance.
+    #[arg(long, default_value_t = 1e-8)]
+    pub tol: f64,
+    /// Rank cap (voids the accuracy guarantee).
+    #[arg(long)]
+    pub max_rank: Option<usize>,
+    /// Leaf size of the cluster tree.
+    #[arg(long, default_value_t = 64)]
+    pub leaf: usize,
+    /// η of the strong admissibility.
+    #[arg(long, default_value_t = 1.0)]
+    pub eta: f64,
+    /// Admissibility: strong (H²) or weak (HSS).
+    #[arg(long, value_enum, default_value_t = Adm::Strong)]
+    pub admissibility: Adm,
+    /// What the cluster bases span (far-only: matvec only).
+    #[arg(long, value_enum, default_value_t = Span::NearAndFar)]
+    pub basis: Span,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,193 @@
+//! The commands. Each prints one JSON object (`--json`) or the same fields as text.
+
+use crate::args::{Cli, Command, Common, Method};
+use crate::problem::{self, progress_bar};
+use faer::Mat;
+use hmatrix::eigen::{certified_inertia, EigParams, Spectrum};
+use hmatrix::factor::{Cholesky, Ldlt};
+use hmatrix::h2::H2Matrix;
+use hmatrix::{Error, Result};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let threads = match &cli.command {
+        Command::Info(c) => c.threads,
+        Command::Matvec { common, .. }
+        | Command::Inertia { common, .. }
+        | Command::Solve { common, .. }
+        | Command::Logdet { common, .. }
+        | Command::Eig { common, .. } => common.threads,
+    };
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        if t == 0 {
+            return Err(Error::invalid("threads", 0, "a positive integer"));
+        }
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().map_err(|e| Error::invalid("threads", e, "a buildable thread pool"))?;
+    pool.install(|| dispatch(cli.command))
+}
+
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Info(c) => info(&c),
+        Command::Matvec { common, x, out } => {
+            let (h, _) = setup(&common)?;
+            let xm = read_vectors(&x, h.n())?;
+            let y = h.matvec(xm.as_ref());
+            hmatrix::io::write_npy(&out, y.as_ref(), y.ncols() == 1)?;
+            emit(&common, json!({"n": h.n(), "columns": y.ncols(), "out": out.display().to_string()}))
+        }
+        Command::Inertia { common, shift } => inertia(&common, shift),
+        Command::Solve { common, rhs, out, method, shift } => {
+            let (h, _) = setup(&common)?;
+            let b = read_vectors(&rhs, h.n())?;
+            let t = Instant::now();
+            let (x, used) = solve(&h, b.as_ref(), method, shift)?;
+            let (ax, bn) = (h.matvec(x.as_ref()) - &x * faer::Scale(shift), b.norm_l2());
+            hmatrix::io::write_npy(&out, x.as_ref(), x.ncols() == 1)?;
+            let res = (&ax - &b).norm_l2() / bn.max(f64::MIN_POSITIVE);
+            emit(
+                &common,
+                json!({"n": h.n(), "method": used, "shift": shift, "time_solve_s": t.elapsed().as_secs_f64(), "relative_residual_h2": res, "out": out.display().to_string()}),
+            )
+        }
+        Command::Logdet { common, method, shift } => {
+            let (h, _) = setup(&common)?;
+            let t = Instant::now();
+            let (d, used) = match method {
+                Method::Ldl => (Ldlt::new(&h, shift)?.logdet(), "ldl"),
+                Method::Cholesky => (Cholesky::new(&h, shift)?.logdet(), "cholesky"),
+                Method::Auto => match Cholesky::new(&h, shift) {
+                    Ok(c) => (c.logdet(), "cholesky"),
+                    Err(Error::NotPositiveDefinite { .. }) => (Ldlt::new(&h, shift)?.logdet(), "ldl"),
+                    Err(e) => return Err(e),
+                },
+            };
+            emit(
+                &common,
+                json!({"n": h.n(), "shift": shift, "method": used, "sign": d.sign, "logabsdet": d.logabsdet, "time_factor_s": t.elapsed().as_secs_f64()}),
+            )
+        }
+        Command::Eig { common, k, range, interval, eig_tol } => eig(common, k, range, interval, eig_tol),
+    }
+}
+
+fn setup(c: &Common) -> Result<(H2Matrix, problem::Problem)> {
+    let p = problem::load(c)?;
+    let h = problem::build(&p, c)?;
+    Ok((h, p))
+}
+
+fn info(c: &Common) -> Result<()> {
+    let (h, p) = setup(c)?;
+    let mut v = serde_json::to_value(h.report()).expect("serializable");
+    v["problem"] = json!(p.name);
+    emit(c, v)
+}
+
+fn inertia(c: &Common, shift: f64) -> Result<()> {
+    let (h, p) = setup(c)?;
+    let t = Instant::now();
+    let f = Ldlt::new(&h, shift)?;
+    let time = t.elapsed().as_secs_f64();
+    let delta = hmatrix::eigen::factored_error_estimate(&h, p.src.as_ref(), 32, 0x5eed)?
+        + 1e-12 * hmatrix::eigen::norm2_estimate(&h, 0x5eed);
+    let ci = certified_inertia(&h, shift, delta)?;
+    let i = f.inertia();
+    emit(
+        c,
+        json!({"n": h.n(), "shift": shift, "negative": i.negative, "zero": i.zero, "positive": i.positive, "uncertain": ci.uncertain, "error_estimate": delta, "time_factor_s": time}),
+    )
+}
+
+fn solve(h: &H2Matrix, b: faer::MatRef<'_, f64>, m: Method, shift: f64) -> Result<(Mat<f64>, &'static str)> {
+    Ok(match m {
+        Method::Ldl => (Ldlt::new(h, shift)?.solve(b), "ldl"),
+        Method::Cholesky => (Cholesky::new(h, shift)?.solve(b), "cholesky"),
+        Method::Auto => match Cholesky::new(h, shift) {
+            Ok(f) => (f.solve(b), "cholesky"),
+            Err(Error::NotPositiveDefinite { .. }) => (Ldlt::new(h, shift)?.solve(b), "ldl"),
+            Err(e) => return Err(e),
+        },
+    })
+}
+
+fn eig(
+    mut c: Common,
+    k: Option<usize>,
+    range: Option<String>,
+    interval: Option<String>,
+    eig_tol: Option<f64>,
+) -> Result<()> {
+    let default_problem = c.kernel.is_none() && c.matrix.is_none();
+    if default_problem {
+        c.kernel = Some("yukawa".into());
+        c.geometry = Some("sphere".into());
+        c.n = Some(c.n.unwrap_or(8192));
+    }
+    let t0 = Instant::now();
+    let (h, p) = setup(&c)?;
+    let time_build = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let pb = progress_bar(c.json, "bisection");
+    let params = EigParams { eig_tol, ..EigParams::default() };
+    let s = Spectrum::new(&h, p.src.as_ref(), &params)?;
+    let n = h.n();
+    let vals = if let Some(iv) = interval {
+        let (a, b) = pair::<f64>(&iv, "interval")?;
+        s.in_interval(a, b)?
+    } else if let Some(r) = range {
+        let (k1, k2) = pair::<usize>(&r, "range")?;
+        s.range(k1, k2)?
+    } else {
+        let k = k.unwrap_or(if default_problem { n / 2 } else { 1 });
+        vec![s.kth(k)?]
+    };
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let st = s.stats();
+    emit(
+        &c,
+        json!({"n": n, "problem": p.name, "eigenvalues": vals, "factorizations": st.factorizations,
+        "shifts_moved": st.shifts_moved, "error_estimate": st.error_estimate, "eig_tol": st.eig_tol,
+        "time_build_s": time_build, "time_eig_s": t1.elapsed().as_secs_f64(),
+        "max_rank": h.report().max_rank, "memory_bytes": h.report().memory_bytes}),
+    )
+}
+
+fn pair<T: std::str::FromStr>(s: &str, what: &'static str) -> Result<(T, T)> {
+    let mut it = s.splitn(2, ':');
+    let (a, b) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+    match (a.trim().parse(), b.trim().parse()) {
+        (Ok(x), Ok(y)) => Ok((x, y)),
+        _ => Err(Error::invalid(what, s, "two values separated by ':'")),
+    }
+}
+
+fn read_vectors(path: &std::path::Path, n: usize) -> Result<Mat<f64>> {
+    let x = hmatrix::io::read_npy(path)?;
+    if x.nrows() != n {
+        return Err(Error::SizeMismatch {
+            what: "vector length vs matrix dimension",
+            expected: n,
+            found: x.nrows(),
+        });
+    }
+    hmatrix::io::check_finite(x.as_ref())?;
+    Ok(x)
+}
+
+fn emit(c: &Common, v: Value) -> Result<()> {
+    if c.json {
+        println!("{v}");
+    } else if let Value::Object(m) = v {
+        for (k, val) in m {
+            println!("{k}: {val}");
+        }
+    }
+    Ok(())
+}
