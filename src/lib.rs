@@ -14,6 +14,7 @@ pub mod block;
 pub mod cluster;
 pub mod dense;
 pub mod eigen;
+pub mod elses;
 pub mod error;
 pub mod factor;
 pub mod geometry;

@@ -18,7 +18,7 @@ pub fn norm2_estimate(h: &H2Matrix, seed: u64) -> f64 {
         if nx == 0.0 {
             return 0.0;
         }
-        x = x * faer::Scale(1.0 / nx);
+        x *= faer::Scale(1.0 / nx);
         let y = h.matvec(x.as_ref());
         est = y.norm_l2();
         x = y;

@@ -20,10 +20,13 @@ pub(crate) trait BlockFactor: Sized + Send + Sync {
     fn logdet(&self) -> LogDet;
 }
 
-/// Bunch–Kaufman with rook-like partial pivoting (faer's `LBLᵀ`).
+/// `(L, diag(B), subdiag(B), P)` of `P A Pᵀ = L B Lᵀ`.
+type BkFactors = (Mat<f64>, Diag<f64>, Diag<f64>, Perm<usize>);
+
+/// Bunch–Kaufman with partial pivoting (faer's `LBLᵀ`).
 pub(crate) struct Bk {
     /// Unit lower `L` (diagonal holds the 1×1 pivots / 2×2 diagonals), subdiagonal, permutation.
-    f: Option<(Mat<f64>, Diag<f64>, Diag<f64>, Perm<usize>)>,
+    f: Option<BkFactors>,
     inertia: Inertia,
     logdet: LogDet,
 }
@@ -150,7 +153,7 @@ impl BlockFactor for Chol {
 
 /// Sequential Bunch–Kaufman `P A Pᵀ = L B Lᵀ` of the lower triangle of `a` (sequential so
 /// that results never depend on the thread count).
-fn bunch_kaufman(a: MatRef<'_, f64>) -> (Mat<f64>, Diag<f64>, Diag<f64>, Perm<usize>) {
+fn bunch_kaufman(a: MatRef<'_, f64>) -> BkFactors {
     use faer::linalg::cholesky::lblt::factor as bk;
     let n = a.nrows();
     let mut l = Mat::zeros(n, n);

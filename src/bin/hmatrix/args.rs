@@ -66,7 +66,7 @@ pub enum Command {
         shift: f64,
     },
     /// Eigenvalues by bisection: the k-th, an index range or an interval.
-    /// Without a problem: yukawa on a sphere, N = 8192, k = N/2.
+    /// Without a problem: yukawa on 65,536 points of a circle (a 34 GB dense matrix), k = N/2.
     Eig {
         #[command(flatten)]
         common: Common,
@@ -82,6 +82,27 @@ pub enum Command {
         /// Absolute bisection tolerance (default 1e-2·tol·‖A‖).
         #[arg(long)]
         eig_tol: Option<f64>,
+    },
+    /// Replicate a C60 crystal cell NX×NY×NZ times with seeded uniform noise, write .xyz.
+    ElsesSupercell {
+        /// The 1×1×1 cell (.xyz, Å).
+        #[arg(long)]
+        cell: PathBuf,
+        /// Repetitions NX,NY,NZ.
+        #[arg(long)]
+        repeat: String,
+        /// Uniform noise amplitude per coordinate, Å.
+        #[arg(long, default_value_t = 0.1)]
+        noise: f64,
+        /// Seed of the noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Cell edge, Å.
+        #[arg(long, default_value_t = hmatrix::elses::CELL_EDGE)]
+        edge: f64,
+        /// Output .xyz.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -125,6 +146,9 @@ pub struct Common {
     /// Explicit symmetric matrix: .mtx, .mtx.gz or .npy.
     #[arg(long)]
     pub matrix: Option<PathBuf>,
+    /// ELSES carbon tight-binding Hamiltonian of the atoms in an .xyz file (4 orbitals per atom).
+    #[arg(long)]
+    pub elses: Option<PathBuf>,
     /// Diagonal nugget added to a kernel matrix.
     #[arg(long, default_value_t = 0.0)]
     pub nugget: f64,

@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         | Command::Solve { common, .. }
         | Command::Logdet { common, .. }
         | Command::Eig { common, .. } => common.threads,
+        Command::ElsesSupercell { .. } => None,
     };
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
@@ -72,6 +73,27 @@ fn dispatch(cmd: Command) -> Result<()> {
             )
         }
         Command::Eig { common, k, range, interval, eig_tol } => eig(common, k, range, interval, eig_tol),
+        Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {
+            let r: Vec<usize> = repeat
+                .split(',')
+                .map(|x| x.trim().parse())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| Error::invalid("repeat", &repeat, "NX,NY,NZ"))?;
+            let r: [usize; 3] = r.try_into().map_err(|_| Error::invalid("repeat", &repeat, "NX,NY,NZ"))?;
+            let (_, atoms) = hmatrix::io::read_xyz(&cell)?;
+            let big = hmatrix::elses::supercell(&atoms, r, edge, noise, seed)?;
+            let symbols = vec!["C".to_string(); big.len()];
+            let comment = format!(
+                "C60 crystal supercell {}x{}x{} of {} (edge {edge} A, noise {noise} A, seed {seed})",
+                r[0],
+                r[1],
+                r[2],
+                cell.display()
+            );
+            hmatrix::io::write_xyz(&out, &symbols, &big, &comment)?;
+            println!("{}", json!({"atoms": big.len(), "n": 4 * big.len(), "out": out.display().to_string()}));
+            Ok(())
+        }
     }
 }
 
@@ -122,11 +144,11 @@ fn eig(
     interval: Option<String>,
     eig_tol: Option<f64>,
 ) -> Result<()> {
-    let default_problem = c.kernel.is_none() && c.matrix.is_none();
+    let default_problem = c.kernel.is_none() && c.matrix.is_none() && c.elses.is_none();
     if default_problem {
         c.kernel = Some("yukawa".into());
-        c.geometry = Some("sphere".into());
-        c.n = Some(c.n.unwrap_or(8192));
+        c.geometry = Some("circle".into());
+        c.n = Some(c.n.unwrap_or(65536));
     }
     let t0 = Instant::now();
     let (h, p) = setup(&c)?;

@@ -20,6 +20,15 @@ pub struct Problem {
 
 /// Reads or generates the problem described by the options.
 pub fn load(c: &Common) -> Result<Problem> {
+    if let Some(path) = &c.elses {
+        if c.kernel.is_some() || c.geometry.is_some() || c.matrix.is_some() || c.points.is_some() {
+            return Err(Error::invalid("problem", "--elses with another source", "--elses FILE.xyz alone"));
+        }
+        let (_, atoms) = hmatrix::io::read_xyz(path)?;
+        let src = hmatrix::elses::ElsesSource::new(atoms.clone())?;
+        let name = format!("ELSES carbon TB, {}", path.display());
+        return Ok(Problem { src: Box::new(src), points: atoms, group: hmatrix::elses::ORBITALS, name });
+    }
     if let Some(path) = &c.matrix {
         if c.kernel.is_some() || c.geometry.is_some() {
             return Err(Error::invalid(

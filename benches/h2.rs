@@ -1,0 +1,96 @@
+//! Criterion benches of H² construction, matvec and LDLᵀ, with a same-run dense baseline.
+//!
+//! Problems: `laplace3d` on `sphere` (seed 42, no nugget), default `H2Params`
+//! (near-and-far bases, tol 1e-8, leaf 64). Groups:
+//!
+//! * `construct/N`: one `H2Matrix::build`, N = 2048, 4096, 8192;
+//! * `matvec/N`: one `Ã x` with one right-hand side, N = 2048, 4096, 8192;
+//! * `ldlt/N`: one `Ldlt::new(&h, shift)` at `shift = ½·‖Ã‖₂` (power-method estimate),
+//!   N = 2048, 4096;
+//! * `dense_faer/matvec/2048` and `dense_faer/eigenvalues/2048`: faer's dense `&a * &x`
+//!   and `Mat::self_adjoint_eigenvalues`, for ratios against the H² numbers.
+//!
+//! Sample sizes are small (10) so that `cargo bench --bench h2` finishes in a few minutes.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use faer::{Mat, Side};
+use hmatrix::eigen::norm2_estimate;
+use hmatrix::factor::Ldlt;
+use hmatrix::geometry::{Geometry, Points};
+use hmatrix::h2::{H2Matrix, H2Params};
+use hmatrix::kernel::RadialKernel;
+use hmatrix::source::{to_dense, EntrySource, KernelSource};
+use rand::{Rng, SeedableRng};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn problem(n: usize) -> (Points, KernelSource<RadialKernel>) {
+    let points = Geometry::from_name("sphere").unwrap().generate(n, 42).unwrap();
+    let k = RadialKernel::from_name("laplace3d").unwrap();
+    let src = KernelSource::new(points.clone(), k, 0.0).unwrap();
+    (points, src)
+}
+
+fn build(points: &Points, src: &KernelSource<RadialKernel>) -> H2Matrix {
+    H2Matrix::build(src as &dyn EntrySource, points, 1, H2Params::default(), None).unwrap()
+}
+
+fn rhs(n: usize) -> Mat<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    Mat::from_fn(n, 1, |_, _| rng.random::<f64>() * 2.0 - 1.0)
+}
+
+fn construct(c: &mut Criterion) {
+    let mut g = c.benchmark_group("construct");
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for n in [2048, 4096, 8192] {
+        let (points, src) = problem(n);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(|| build(&points, &src)));
+    }
+    g.finish();
+}
+
+fn matvec(c: &mut Criterion) {
+    let mut g = c.benchmark_group("matvec");
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
+    for n in [2048, 4096, 8192] {
+        let (points, src) = problem(n);
+        let h = build(&points, &src);
+        let x = rhs(n);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| h.matvec(black_box(x.as_ref())))
+        });
+    }
+    g.finish();
+}
+
+fn ldlt(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ldlt");
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for n in [2048, 4096] {
+        let (points, src) = problem(n);
+        let h = build(&points, &src);
+        let shift = 0.5 * norm2_estimate(&h, 1);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| Ldlt::new(&h, black_box(shift)).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn dense_faer(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dense_faer");
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    let n = 2048;
+    let (_, src) = problem(n);
+    let a = to_dense(&src);
+    let x = rhs(n);
+    g.bench_with_input(BenchmarkId::new("matvec", n), &n, |b, _| b.iter(|| &a * black_box(&x)));
+    g.bench_with_input(BenchmarkId::new("eigenvalues", n), &n, |b, _| {
+        b.iter(|| black_box(&a).self_adjoint_eigenvalues(Side::Lower).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, construct, matvec, ldlt, dense_faer);
+criterion_main!(benches);

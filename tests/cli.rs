@@ -1,0 +1,129 @@
+//! The command-line contract: JSON fields, file round trips, one-line errors with exit code 2.
+mod common;
+use common::*;
+use std::process::Command;
+
+fn hm(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hmatrix")).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = hm(args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+}
+
+const P: [&str; 6] = ["--kernel", "yukawa", "--geometry", "sphere", "--n", "700"];
+
+#[test]
+fn info_inertia_logdet_eig_json() {
+    let v = json(&[&["info", "--json"][..], &P].concat());
+    for f in ["n", "max_rank", "memory_bytes", "time_build_s", "rel_err_estimate"] {
+        assert!(v.get(f).is_some(), "info lacks {f}");
+    }
+    assert_eq!(v["n"], 700);
+    assert!(v["rel_err_estimate"].as_f64().unwrap() < 1e-7);
+    let p = kernel_problem("yukawa", "sphere", 700, 0.0);
+    let ev = p.dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+    let shift = 0.5 * (ev[350] + ev[351]);
+    let s = shift.to_string();
+    let v = json(&[&["inertia", "--json", "--shift", &s][..], &P].concat());
+    assert_eq!(v["negative"], 351);
+    assert_eq!(
+        v["negative"].as_u64().unwrap() + v["positive"].as_u64().unwrap() + v["zero"].as_u64().unwrap(),
+        700
+    );
+    assert!(v.get("uncertain").is_some() && v.get("time_factor_s").is_some());
+    let v = json(&[&["logdet", "--json"][..], &P].concat());
+    let exact: f64 = ev.iter().map(|l| l.abs().ln()).sum();
+    assert!((v["logabsdet"].as_f64().unwrap() - exact).abs() < 1e-6 * exact.abs());
+    let v = json(&[&["eig", "--json", "--range", "10:12"][..], &P].concat());
+    let e = v["eigenvalues"].as_array().unwrap();
+    assert_eq!(e.len(), 3);
+    for x in e {
+        let k = x["k"].as_u64().unwrap() as usize;
+        let (lo, hi) = (x["lower"].as_f64().unwrap(), x["upper"].as_f64().unwrap());
+        assert!(lo <= ev[k - 1] && ev[k - 1] <= hi);
+    }
+    for f in ["factorizations", "time_build_s", "time_eig_s", "max_rank", "memory_bytes"] {
+        assert!(v.get(f).is_some(), "eig lacks {f}");
+    }
+}
+
+#[test]
+fn matvec_and_solve_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y, z) = (dir.path().join("x.npy"), dir.path().join("y.npy"), dir.path().join("z.npy"));
+    let xv = random_mat(700, 2, 4);
+    hmatrix::io::write_npy(&x, xv.as_ref(), false).unwrap();
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    json(&[&["matvec", "--json", "--x", &s(&x), "--out", &s(&y)][..], &P].concat());
+    let p = kernel_problem("yukawa", "sphere", 700, 0.0);
+    let yv = hmatrix::io::read_npy(&y).unwrap();
+    let exact = &p.dense * &xv;
+    assert!((&yv - &exact).norm_l2() / exact.norm_l2() < 1e-7);
+    let v = json(&[&["solve", "--json", "--rhs", &s(&y), "--out", &s(&z)][..], &P].concat());
+    assert_eq!(v["method"], "cholesky");
+    let zv = hmatrix::io::read_npy(&z).unwrap();
+    assert!((&zv - &xv).norm_l2() / xv.norm_l2() < 1e-5);
+}
+
+#[test]
+fn bad_input_gives_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let nan_pts = w("nan.txt", "0 0 0\n1 nan 0\n");
+    let empty = w("empty.mtx", "");
+    let trunc = w("t.mtx", "%%MatrixMarket matrix coordinate real symmetric\n3 3 3\n1 1 1.0\n");
+    let nonsym = w("n.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 2 1.0\n2 1 3.0\n");
+    let nan_entry = w("e.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n1 1 nan\n2 2 1.0\n");
+    let three = w("three.txt", "0\n1\n2\n");
+    let good = w("g.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n1 1 2.0\n2 2 1.0\n");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["info", "--kernel", "laplace3d", "--points", &nan_pts], "non-finite"),
+        (vec!["info", "--matrix", &empty], "empty"),
+        (vec!["info", "--matrix", &trunc], "end of file"),
+        (vec!["info", "--matrix", &nonsym], "not symmetric"),
+        (vec!["info", "--matrix", &nan_entry], "NaN"),
+        (vec!["info", "--matrix", &good, "--points", &three], "size mismatch"),
+        (vec!["info", "--kernel", "helmholtz", "--geometry", "sphere", "--n", "10"], "unknown kernel"),
+        (vec!["info", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "10", "--leaf", "0"], "leaf"),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--k", "0"],
+            "out of range",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--k", "51"],
+            "out of range",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--range", "9:3"],
+            "empty range",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--interval", "2:1"],
+            "empty range",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-tol", "NaN"],
+            "eig_tol",
+        ),
+        (vec!["info", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "0"], "empty"),
+        (vec!["info", "--bogus"], "unexpected argument"),
+    ];
+    for (args, needle) in cases {
+        let (code, _, err) = hm(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: {err}");
+    }
+}

@@ -1,0 +1,125 @@
+//! Bisection eigenvalues against dense references: k-th, ranges, intervals, the ELSES
+//! C60 Hamiltonian, bad input.
+mod common;
+use common::*;
+use faer::{Mat, Side};
+use hmatrix::block::Admissibility;
+use hmatrix::eigen::{EigParams, Spectrum};
+use hmatrix::geometry::Points;
+use hmatrix::h2::{H2Matrix, H2Params};
+use hmatrix::source::{DenseSource, EntrySource};
+use hmatrix::Error;
+
+fn check(name: &str, s: &Spectrum<'_>, ev: &[f64], vals: &[hmatrix::eigen::Eigenvalue]) {
+    let st = s.stats();
+    for e in vals {
+        let r = ev[e.k - 1];
+        assert!(e.lower <= r && r <= e.upper, "{name}: λ_{} = {r} outside [{}, {}]", e.k, e.lower, e.upper);
+        let err = (e.value - r).abs();
+        assert!(err <= st.eig_tol + st.error_estimate, "{name}: λ_{} error {err:e} > eig_tol + δ", e.k);
+    }
+}
+
+#[test]
+fn kth_ranges_and_intervals_match_dense() {
+    let specs = [
+        ("laplace3d", "sphere", 1024, 0.0, Admissibility::default()),
+        ("yukawa", "ball", 777, 0.0, Admissibility::Weak),
+        ("matern32", "cube", 900, 1e-2, Admissibility::default()),
+        ("gaussian", "sphere", 640, 1e-3, Admissibility::default()),
+        ("laplace2d", "circle", 1100, 0.0, Admissibility::Weak),
+    ];
+    for (k, g, n, nug, adm) in specs {
+        let p = kernel_problem(k, g, n, nug);
+        let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
+        let h = build(&p, H2Params { tol: 1e-8, admissibility: adm, ..Default::default() });
+        let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+        for kk in [1, n / 4, n / 2, n] {
+            check(k, &s, &ev, &[s.kth(kk).unwrap()]);
+        }
+        let before = s.stats().factorizations;
+        let r = s.range(n / 2 - 15, n / 2 + 16).unwrap();
+        assert_eq!(r.len(), 32);
+        check(k, &s, &ev, &r);
+        let used = s.stats().factorizations - before;
+        println!("{k}: 32 eigenvalues with {used} factorizations");
+        let (a, b) = (ev[n / 3] - 1e-9, ev[n / 3 + 5] + 1e-9);
+        let inside = s.in_interval(a, b).unwrap();
+        check(k, &s, &ev, &inside);
+        let exact = ev.iter().filter(|&&l| a <= l && l < b).count();
+        let c = s.count_in_interval(a, b).unwrap();
+        assert!(inside.len().abs_diff(exact) <= c.uncertain, "{k}: {} vs {exact}", inside.len());
+        assert!(c.count.abs_diff(exact) <= c.uncertain);
+    }
+}
+
+#[test]
+fn explicit_mtx_input_and_shared_counts() {
+    let p = kernel_problem("exponential", "line", 513, 0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.mtx");
+    hmatrix::io::write_matrix_market(&path, p.dense.as_ref(), true).unwrap();
+    let src = DenseSource::new(hmatrix::io::read_matrix(&path).unwrap()).unwrap();
+    let h = H2Matrix::build(&src, &Points::index_line(513).unwrap(), 1, H2Params::default(), None).unwrap();
+    let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
+    let s = Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+    let start = s.stats().factorizations;
+    let r = s.range(200, 231).unwrap();
+    check("mtx", &s, &ev, &r);
+    let single = {
+        let s1 = Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+        let b = s1.stats().factorizations;
+        s1.kth(215).unwrap();
+        s1.stats().factorizations - b
+    };
+    let shared = s.stats().factorizations - start;
+    assert!(shared < 32 * single / 2, "shared {shared} vs 32 × {single}");
+}
+
+fn c60() -> Option<(Mat<f64>, Vec<f64>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let a = hmatrix::io::read_matrix(&dir.join("c60_single_n240.mtx.gz")).ok()?;
+    let text = std::fs::read_to_string(dir.join("c60_single_n240.eigenvalues.txt")).ok()?;
+    let refs = text.lines().filter_map(|l| l.split_whitespace().last()?.parse().ok()).collect();
+    Some((a, refs))
+}
+
+#[test]
+fn elses_c60_all_eigenvalues_to_1e10() {
+    let (a, refs) = c60().expect("data/c60_single_n240.* are shipped with the crate");
+    assert_eq!(refs.len(), 240);
+    let src = DenseSource::new(a).unwrap();
+    let h = H2Matrix::build(
+        &src as &dyn EntrySource,
+        &Points::index_line(240).unwrap(),
+        1,
+        H2Params { tol: 1e-12, leaf_size: 30, ..Default::default() },
+        None,
+    )
+    .unwrap();
+    let s = Spectrum::new(&h, &src, &EigParams { eig_tol: Some(1e-11), ..Default::default() }).unwrap();
+    let all = s.range(1, 240).unwrap();
+    for e in &all {
+        let r = refs[e.k - 1];
+        assert!((e.value - r).abs() <= 1e-10, "λ_{}: {} vs {r}", e.k, e.value);
+        assert!(e.lower <= r && r <= e.upper);
+    }
+    let (homo, lumo) = (all[119].value, all[120].value);
+    assert!((lumo - homo - 3.11e-2).abs() < 1e-3);
+}
+
+#[test]
+fn bad_input_is_an_error() {
+    let p = kernel_problem("laplace3d", "sphere", 300, 0.0);
+    let h = build(&p, H2Params::default());
+    let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+    assert_eq!(s.kth(0).unwrap_err(), Error::IndexOutOfRange { k: 0, n: 300 });
+    assert_eq!(s.kth(301).unwrap_err(), Error::IndexOutOfRange { k: 301, n: 300 });
+    assert!(matches!(s.range(10, 9), Err(Error::EmptyRange { .. })));
+    assert!(matches!(s.in_interval(2.0, 1.0), Err(Error::EmptyRange { .. })));
+    assert!(matches!(s.count_in_interval(f64::NAN, 1.0), Err(Error::InvalidParameter { .. })));
+    for t in [f64::NAN, 0.0, -1.0] {
+        let e = Spectrum::new(&h, &p.src, &EigParams { eig_tol: Some(t), ..Default::default() }).err();
+        assert!(matches!(e, Some(Error::InvalidParameter { .. })));
+    }
+}
