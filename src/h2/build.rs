@@ -71,6 +71,12 @@ impl H2Matrix {
         validate(src, points, group, &params)?;
         let t0 = Instant::now();
         let tree = ClusterTree::new(points, params.leaf_size, group);
+        let mut params = params;
+        if let (BasisSpan::FarOnly, Admissibility::Strong { eta }) = (params.basis, params.admissibility) {
+            // far-only bases span only the sampled far field, so every stored far block
+            // must lie in it: the storage criterion is capped at the sampling one
+            params.admissibility = Admissibility::Strong { eta: eta.min(params.sampling_eta) };
+        }
         let blocks = BlockTree::new(&tree, params.admissibility);
         let sampling = match params.admissibility {
             Admissibility::Strong { eta } if eta == params.sampling_eta => blocks.clone(),
@@ -212,31 +218,45 @@ fn cluster_basis(ctx: &Ctx<'_>, c: ClusterId, done: &[Option<ClusterBasis>]) -> 
         Some([a, b]) => a.skel.iter().chain(&b.skel).copied().collect(),
     };
     let mut cols: Vec<usize> = Vec::new();
-    // Near-and-far bases take every near partner; far-only bases only those that the
-    // stored blocks treat as admissible although they are too close to be sampled.
+    // Near-and-far bases take every near partner (its children's skeletons stand for it:
+    // their bases span the interactions with `c`). Far-only bases take only the partners
+    // that the stored blocks treat as admissible although they are too close to be
+    // sampled, in full: a far-only skeleton does not represent near interactions.
     let far_only = ctx.params.basis == BasisSpan::FarOnly;
     let stored_far = |t: ClusterId| ctx.storage.far(c).iter().any(|e| e.col == t);
-    {
-        for &t in sample::near_partners(ctx.sampling, c).iter().filter(|&&t| !far_only || stored_far(t)) {
-            match tree.children(t) {
-                None => cols.extend_from_slice(tree.indices(t)),
-                Some([t1, t2]) => {
-                    for x in [t1, t2] {
-                        cols.extend_from_slice(&done[x.idx()].as_ref().expect("children first").skel);
-                    }
+    for &t in sample::near_partners(ctx.sampling, c).iter().filter(|&&t| !far_only || stored_far(t)) {
+        match tree.children(t) {
+            Some([t1, t2]) if !far_only => {
+                for x in [t1, t2] {
+                    cols.extend_from_slice(&done[x.idx()].as_ref().expect("children first").skel);
                 }
             }
+            _ => cols.extend_from_slice(tree.indices(t)),
         }
     }
     let near_len = cols.len();
     cols.extend(sample::expand(&ctx.far[c.idx()], tree.group()));
     let mut id = interpolate(ctx, &cand, &cols);
-    let fallback = !far_sample_verified(ctx, c, &cand, &id);
-    if fallback {
-        // The far sample missed part of the far field (non-smooth entries, or an index
-        // geometry): fall back to every far-field column, which is exact but O(N) here.
+    let mut fallback = false;
+    // A far sample that fails the verification is enlarged by random far-field columns
+    // (4× and 16×), and only then replaced by the whole far field (exact but O(N) here).
+    for (attempt, grow) in [4, 16, 0].into_iter().enumerate() {
+        if far_sample_verified(ctx, c, &cand, &id, attempt as u64) {
+            break;
+        }
+        let region = sample::far_region(ctx.tree, ctx.sampling, c);
         cols.truncate(near_len);
-        cols.extend(sample::far_region(ctx.tree, ctx.sampling, c));
+        if grow == 0 || grow * ctx.params.far_samples >= region.len() {
+            fallback = true;
+            cols.extend(region);
+            id = interpolate(ctx, &cand, &cols);
+            break;
+        }
+        let mut rng =
+            <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(!(c.0 as u64) ^ grow as u64);
+        let pick = rand::seq::index::sample(&mut rng, region.len(), grow * ctx.params.far_samples);
+        cols.extend(sample::expand(&ctx.far[c.idx()], tree.group()));
+        cols.extend(pick.iter().map(|i| region[i]));
         id = interpolate(ctx, &cand, &cols);
     }
     let (skel, x, _) = id;
@@ -281,12 +301,13 @@ fn far_sample_verified(
     c: ClusterId,
     cand: &[usize],
     id: &(Vec<usize>, Mat<f64>, f64),
+    attempt: u64,
 ) -> bool {
     let region = sample::far_region(ctx.tree, ctx.sampling, c);
     if region.is_empty() || ctx.params.max_rank.is_some() {
         return true;
     }
-    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(c.0 as u64);
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(c.0 as u64 | attempt << 32);
     let pick = rand::seq::index::sample(&mut rng, region.len(), region.len().min(32));
     let v: Vec<usize> = pick.iter().map(|i| region[i]).collect();
     let full = entries(ctx.src, cand, &v);

@@ -35,7 +35,8 @@ pub enum BasisSpan {
     /// Near field (in full) and far field: factorizable, shift-independent (default).
     #[default]
     NearAndFar,
-    /// Far field only: lower ranks, matvec only (requires strong admissibility).
+    /// Far field only: lower ranks, matvec only (requires strong admissibility; the
+    /// stored η is capped at `sampling_eta` so that every far block lies in the sampled far field).
     FarOnly,
 }
 
