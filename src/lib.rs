@@ -21,6 +21,8 @@ pub mod geometry;
 pub mod h2;
 pub mod io;
 pub mod kernel;
+#[cfg(feature = "lapack")]
+pub mod lapack;
 pub mod source;
 
 pub use error::{Error, Result};

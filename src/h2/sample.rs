@@ -29,11 +29,13 @@ pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize) -> Vec<
     for l in 1..=tree.depth() {
         for c in tree.level(l) {
             let parent = tree.parent(c).expect("level ≥ 1");
-            let mut cand = far[parent.idx()].clone();
+            // the parent's far field, thinned to k points, plus k/4 points of each of
+            // c's own admissible partners: the closest far field stays densely sampled
+            let mut sample = fps(pts, &far[parent.idx()], k);
             for e in adm.far(c) {
-                cand.extend_from_slice(&rep[e.col.idx()]);
+                sample.extend(fps(pts, &rep[e.col.idx()], k.div_ceil(4)));
             }
-            far[c.idx()] = fps(pts, &cand, k);
+            far[c.idx()] = sample;
         }
     }
     far

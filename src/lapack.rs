@@ -1,0 +1,376 @@
+//! Dense LAPACK eigenvalue baselines (feature `lapack`): safe wrappers around `dsyevr` and
+//! `dsyevd` from the system OpenBLAS (Debian's `libopenblas-dev`, which contains LAPACK;
+//! `build.rs` links `-lopenblas` when the feature is on).
+//!
+//! This is the crate's only FFI module. Both wrappers copy the lower triangle of the input
+//! into a contiguous column-major buffer (LAPACK overwrites it), run LAPACK's workspace
+//! query, and then the solver, eigenvalues only (`jobz = 'N'`). They are meant as reference
+//! values and timing baselines for small to medium `n` (dense O(n²) memory, O(n³) time).
+//!
+//! Threads: OpenBLAS picks its own thread count (`OPENBLAS_NUM_THREADS`, default = the
+//! number of cores); these wrappers set nothing.
+
+use faer::MatRef;
+use std::ffi::c_char;
+use std::fmt;
+
+/// Why a LAPACK call did not return eigenvalues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LapackError {
+    /// LAPACK returned `info ≠ 0`: `< 0` means argument `−info` was illegal, `> 0` means
+    /// the algorithm failed to converge (see the routine's documentation).
+    Info(i32),
+    /// The matrix is not square.
+    NotSquare {
+        /// Rows of the input.
+        rows: usize,
+        /// Columns of the input.
+        cols: usize,
+    },
+    /// `il..=iu` is not a non-empty range inside `1..=n`.
+    IndexOutOfRange {
+        /// First index (1-based).
+        il: usize,
+        /// Last index (1-based).
+        iu: usize,
+        /// Dimension.
+        n: usize,
+    },
+    /// The lower triangle contains a NaN or an infinity.
+    NonFinite,
+    /// `n` or a workspace size does not fit LAPACK's 32-bit integers.
+    TooLarge(usize),
+}
+
+impl fmt::Display for LapackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            LapackError::Info(i) if i < 0 => write!(f, "LAPACK: argument {} had an illegal value", -i),
+            LapackError::Info(i) => write!(f, "LAPACK: no convergence (info = {i})"),
+            LapackError::NotSquare { rows, cols } => {
+                write!(f, "LAPACK: matrix is {rows} × {cols}, expected a square matrix")
+            }
+            LapackError::IndexOutOfRange { il, iu, n } => {
+                write!(f, "LAPACK: eigenvalue indices {il}..={iu} are not a range inside 1..={n}")
+            }
+            LapackError::NonFinite => write!(f, "LAPACK: the matrix has a NaN or infinite entry"),
+            LapackError::TooLarge(x) => write!(f, "LAPACK: size {x} exceeds the 32-bit integer range"),
+        }
+    }
+}
+
+impl std::error::Error for LapackError {}
+
+fn to_int(x: usize) -> Result<i32, LapackError> {
+    i32::try_from(x).map_err(|_| LapackError::TooLarge(x))
+}
+
+/// Workspace size returned by a query (`work[0]` is a float) as a buffer length ≥ `min`.
+fn work_len(q: f64, min: usize) -> Result<usize, LapackError> {
+    if !(q.is_finite() && q >= 0.0 && q < i32::MAX as f64 + 1.0) {
+        return Err(LapackError::TooLarge(q as usize));
+    }
+    Ok((q.ceil() as usize).max(min))
+}
+
+/// Checks squareness and finiteness and copies the lower triangle into a column-major
+/// `n × n` buffer with leading dimension `max(1, n)` (the upper triangle is left zero; LAPACK
+/// with `uplo = 'L'` does not read it).
+fn lower_copy(a: MatRef<'_, f64>) -> Result<(usize, Vec<f64>), LapackError> {
+    let (rows, cols) = (a.nrows(), a.ncols());
+    if rows != cols {
+        return Err(LapackError::NotSquare { rows, cols });
+    }
+    let n = rows;
+    to_int(n)?;
+    let len = n.checked_mul(n).ok_or(LapackError::TooLarge(n))?;
+    let mut buf = vec![0.0; len.max(1)];
+    for j in 0..n {
+        for i in j..n {
+            let x = a[(i, j)];
+            if !x.is_finite() {
+                return Err(LapackError::NonFinite);
+            }
+            buf[j * n + i] = x;
+        }
+    }
+    Ok((n, buf))
+}
+
+fn check_info(info: i32) -> Result<(), LapackError> {
+    if info == 0 {
+        Ok(())
+    } else {
+        Err(LapackError::Info(info))
+    }
+}
+
+/// Eigenvalues `il..=iu` (1-based, ascending) of the symmetric matrix whose **lower
+/// triangle** is `a`, by LAPACK `dsyevr` (`jobz = 'N'`, `range = 'I'`, `uplo = 'L'`,
+/// `abstol = 2·dlamch('S')`, the most accurate bisection tolerance).
+///
+/// Cost: one Householder tridiagonalisation (4/3 n³ flops) dominates; the selected
+/// eigenvalues then come from bisection on the tridiagonal matrix.
+///
+/// # Errors
+/// [`LapackError::NotSquare`], [`LapackError::IndexOutOfRange`] unless `1 ≤ il ≤ iu ≤ n`,
+/// [`LapackError::NonFinite`], [`LapackError::TooLarge`], [`LapackError::Info`].
+pub fn dsyevr_range(a: MatRef<'_, f64>, il: usize, iu: usize) -> Result<Vec<f64>, LapackError> {
+    let (n, mut buf) = lower_copy(a)?;
+    if il == 0 || il > iu || iu > n {
+        return Err(LapackError::IndexOutOfRange { il, iu, n });
+    }
+    let (jobz, range, uplo, cmach) = (b'N' as c_char, b'I' as c_char, b'L' as c_char, b'S' as c_char);
+    let n_i = to_int(n)?;
+    let lda = n_i.max(1);
+    let (il_i, iu_i) = (to_int(il)?, to_int(iu)?);
+    let (vl, vu) = (0.0_f64, 0.0_f64);
+    // SAFETY: `dlamch_` reads one character through a valid pointer to a local and returns
+    // a number; it has no other side effects. (lapack-sys declares no hidden Fortran string
+    // length argument; LAPACK reads only the first character of a `CHARACTER*1` argument.)
+    let abstol = 2.0 * unsafe { lapack_sys::dlamch_(&cmach) };
+    let mut m: i32 = 0;
+    let mut w = vec![0.0_f64; n.max(1)];
+    let mut z = [0.0_f64; 1]; // not referenced for jobz = 'N'; ldz = 1 is valid then
+    let ldz: i32 = 1;
+    let mut isuppz = vec![0_i32; 2 * n.max(1)];
+    let mut info: i32 = 0;
+    let mut work_q = [0.0_f64; 1];
+    let mut iwork_q = [0_i32; 1];
+    let query: i32 = -1;
+    // SAFETY: workspace query (lwork = liwork = −1). Every pointer points to a live local
+    // or Vec of at least the length LAPACK may touch: `buf` is n·n (≥ 1) with lda =
+    // max(1, n), `w` has n (≥ 1) entries, `isuppz` 2·max(1, n), `z` one entry with ldz = 1
+    // (not referenced for jobz = 'N'), `work_q`/`iwork_q` one entry each (the query writes
+    // only their first entry). All scalars are passed by reference to locals that outlive
+    // the call; the call is synchronous and keeps no pointer.
+    unsafe {
+        lapack_sys::dsyevr_(
+            &jobz,
+            &range,
+            &uplo,
+            &n_i,
+            buf.as_mut_ptr(),
+            &lda,
+            &vl,
+            &vu,
+            &il_i,
+            &iu_i,
+            &abstol,
+            &mut m,
+            w.as_mut_ptr(),
+            z.as_mut_ptr(),
+            &ldz,
+            isuppz.as_mut_ptr(),
+            work_q.as_mut_ptr(),
+            &query,
+            iwork_q.as_mut_ptr(),
+            &query,
+            &mut info,
+        );
+    }
+    check_info(info)?;
+    let lwork = work_len(work_q[0], (26 * n).max(1))?;
+    let liwork = work_len(iwork_q[0] as f64, (10 * n).max(1))?;
+    let mut work = vec![0.0_f64; lwork];
+    let mut iwork = vec![0_i32; liwork];
+    let (lwork_i, liwork_i) = (to_int(lwork)?, to_int(liwork)?);
+    // SAFETY: as for the query above, with `work` of `lwork` and `iwork` of `liwork`
+    // entries (at least the documented minima 26n and 10n, and at least what the query
+    // asked for). `w` receives at most `iu − il + 1 ≤ n` values; `buf` is overwritten.
+    unsafe {
+        lapack_sys::dsyevr_(
+            &jobz,
+            &range,
+            &uplo,
+            &n_i,
+            buf.as_mut_ptr(),
+            &lda,
+            &vl,
+            &vu,
+            &il_i,
+            &iu_i,
+            &abstol,
+            &mut m,
+            w.as_mut_ptr(),
+            z.as_mut_ptr(),
+            &ldz,
+            isuppz.as_mut_ptr(),
+            work.as_mut_ptr(),
+            &lwork_i,
+            iwork.as_mut_ptr(),
+            &liwork_i,
+            &mut info,
+        );
+    }
+    check_info(info)?;
+    let m = usize::try_from(m).map_err(|_| LapackError::Info(i32::MIN))?.min(n);
+    w.truncate(m);
+    Ok(w)
+}
+
+/// All eigenvalues (ascending) of the symmetric matrix whose **lower triangle** is `a`, by
+/// LAPACK `dsyevd` (`jobz = 'N'`, `uplo = 'L'`).
+///
+/// # Errors
+/// [`LapackError::NotSquare`], [`LapackError::NonFinite`], [`LapackError::TooLarge`],
+/// [`LapackError::Info`].
+pub fn dsyevd_all(a: MatRef<'_, f64>) -> Result<Vec<f64>, LapackError> {
+    let (n, mut buf) = lower_copy(a)?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let (jobz, uplo) = (b'N' as c_char, b'L' as c_char);
+    let n_i = to_int(n)?;
+    let lda = n_i;
+    let mut w = vec![0.0_f64; n];
+    let mut info: i32 = 0;
+    let mut work_q = [0.0_f64; 1];
+    let mut iwork_q = [0_i32; 1];
+    let query: i32 = -1;
+    // SAFETY: workspace query (lwork = liwork = −1): `buf` is n·n with lda = n ≥ 1, `w` has
+    // n entries, `work_q`/`iwork_q` one entry each (the query writes only those). Scalars are
+    // references to locals that outlive the synchronous call, which keeps no pointer.
+    unsafe {
+        lapack_sys::dsyevd_(
+            &jobz,
+            &uplo,
+            &n_i,
+            buf.as_mut_ptr(),
+            &lda,
+            w.as_mut_ptr(),
+            work_q.as_mut_ptr(),
+            &query,
+            iwork_q.as_mut_ptr(),
+            &query,
+            &mut info,
+        );
+    }
+    check_info(info)?;
+    let lwork = work_len(work_q[0], 2 * n + 1)?;
+    let liwork = work_len(iwork_q[0] as f64, 1)?;
+    let mut work = vec![0.0_f64; lwork];
+    let mut iwork = vec![0_i32; liwork];
+    let (lwork_i, liwork_i) = (to_int(lwork)?, to_int(liwork)?);
+    // SAFETY: as for the query, with `work`/`iwork` at least the documented minima for
+    // jobz = 'N' (2n + 1 and 1) and at least what the query asked for.
+    unsafe {
+        lapack_sys::dsyevd_(
+            &jobz,
+            &uplo,
+            &n_i,
+            buf.as_mut_ptr(),
+            &lda,
+            w.as_mut_ptr(),
+            work.as_mut_ptr(),
+            &lwork_i,
+            iwork.as_mut_ptr(),
+            &liwork_i,
+            &mut info,
+        );
+    }
+    check_info(info)?;
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::{Mat, Side};
+    use rand::{Rng, SeedableRng};
+
+    /// The 1-2-1 matrix tridiag(−1, 2, −1) and its exact eigenvalues 2 − 2cos(kπ/(n+1)).
+    fn one_two_one(n: usize) -> (Mat<f64>, Vec<f64>) {
+        let a = Mat::from_fn(n, n, |i, j| match i.abs_diff(j) {
+            0 => 2.0,
+            1 => -1.0,
+            _ => 0.0,
+        });
+        let exact =
+            (1..=n).map(|k| 2.0 - 2.0 * (k as f64 * std::f64::consts::PI / (n as f64 + 1.0)).cos()).collect();
+        (a, exact)
+    }
+
+    #[test]
+    fn dsyevr_range_matches_one_two_one() {
+        let n = 100;
+        let (a, exact) = one_two_one(n);
+        for k in [1, 2, 37, 50, 51, 99, 100] {
+            let w = dsyevr_range(a.as_ref(), k, k).unwrap();
+            assert_eq!(w.len(), 1);
+            assert!((w[0] - exact[k - 1]).abs() < 1e-13, "k = {k}: {} vs {}", w[0], exact[k - 1]);
+        }
+        let w = dsyevr_range(a.as_ref(), 10, 20).unwrap();
+        assert_eq!(w.len(), 11);
+        for (x, e) in w.iter().zip(&exact[9..20]) {
+            assert!((x - e).abs() < 1e-13);
+        }
+        // the whole range (dsyevr then takes its MRRR path)
+        let w = dsyevr_range(a.as_ref(), 1, n).unwrap();
+        for (x, e) in w.iter().zip(&exact) {
+            assert!((x - e).abs() < 1e-13);
+        }
+    }
+
+    #[test]
+    fn dsyevd_all_matches_one_two_one() {
+        for n in [1, 7, 100] {
+            let (a, exact) = one_two_one(n);
+            let w = dsyevd_all(a.as_ref()).unwrap();
+            assert_eq!(w.len(), n);
+            for (x, e) in w.iter().zip(&exact) {
+                assert!((x - e).abs() < 1e-13, "n = {n}: {x} vs {e}");
+            }
+        }
+        assert_eq!(dsyevd_all(Mat::<f64>::zeros(0, 0).as_ref()).unwrap(), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn matches_faer_on_random_symmetric() {
+        let n = 150;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut a = Mat::<f64>::zeros(n, n);
+        for j in 0..n {
+            for i in j..n {
+                let x: f64 = rng.random_range(-1.0..1.0);
+                a[(i, j)] = x;
+                a[(j, i)] = x;
+            }
+        }
+        let reference = a.self_adjoint_eigenvalues(Side::Lower).unwrap();
+        let all = dsyevd_all(a.as_ref()).unwrap();
+        for (x, r) in all.iter().zip(&reference) {
+            assert!((x - r).abs() < 1e-12, "{x} vs {r}");
+        }
+        for k in [1, n / 2, n] {
+            let w = dsyevr_range(a.as_ref(), k, k).unwrap();
+            assert!((w[0] - reference[k - 1]).abs() < 1e-12);
+        }
+        // only the lower triangle is read
+        let mut lower = a.clone();
+        for j in 0..n {
+            for i in 0..j {
+                lower[(i, j)] = f64::NAN;
+            }
+        }
+        assert_eq!(dsyevd_all(lower.as_ref()).unwrap(), all);
+        // a strided (transposed) view is copied correctly
+        let w = dsyevr_range(a.transpose(), n / 2, n / 2).unwrap();
+        assert!((w[0] - reference[n / 2 - 1]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let (a, _) = one_two_one(5);
+        assert!(matches!(dsyevr_range(a.as_ref(), 0, 1), Err(LapackError::IndexOutOfRange { .. })));
+        assert!(matches!(dsyevr_range(a.as_ref(), 3, 2), Err(LapackError::IndexOutOfRange { .. })));
+        assert!(matches!(dsyevr_range(a.as_ref(), 1, 6), Err(LapackError::IndexOutOfRange { .. })));
+        let r = Mat::<f64>::zeros(3, 4);
+        assert_eq!(dsyevd_all(r.as_ref()), Err(LapackError::NotSquare { rows: 3, cols: 4 }));
+        let mut b = a.clone();
+        b[(3, 1)] = f64::NAN;
+        assert_eq!(dsyevd_all(b.as_ref()), Err(LapackError::NonFinite));
+        assert_eq!(LapackError::Info(-4).to_string(), "LAPACK: argument 4 had an illegal value");
+        assert!(LapackError::Info(3).to_string().contains("no convergence"));
+    }
+}
