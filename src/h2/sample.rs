@@ -54,18 +54,20 @@ pub(crate) fn fps(pts: &Points, cand: &[usize], k: usize) -> Vec<usize> {
             centroid[a] += x / cand.len() as f64;
         }
     }
-    let mut mind: Vec<f64> = cand.iter().map(|&p| dist(&centroid[..d], pts.point(p))).collect();
+    // the first point is the one farthest from the centroid (ties: first in order)
+    let to_centroid = |q: usize| dist(&centroid[..d], pts.point(q));
+    let first =
+        (0..cand.len()).fold(0, |b, i| if to_centroid(cand[i]) > to_centroid(cand[b]) { i } else { b });
+    let mut mind = vec![f64::INFINITY; cand.len()];
     let mut out = Vec::with_capacity(k);
+    let mut next = first;
     for _ in 0..k {
-        let (best, _) =
-            mind.iter()
-                .enumerate()
-                .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) });
-        let p = cand[best];
+        let p = cand[next];
         out.push(p);
         for (i, &q) in cand.iter().enumerate() {
             mind[i] = mind[i].min(dist(pts.point(p), pts.point(q)));
         }
+        next = (0..cand.len()).fold(0, |b, i| if mind[i] > mind[b] { i } else { b });
     }
     out
 }
