@@ -190,8 +190,8 @@ impl ClusterTree {
     }
 }
 
-fn bounding(points: &Points, idx: &[usize]) -> ([f64; 3], f64) {
-    let d = points.dim();
+/// Per-axis minimum and maximum of the points `idx` (unused axes: ±∞).
+fn bbox(points: &Points, idx: &[usize]) -> ([f64; 3], [f64; 3]) {
     let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
     for &i in idx {
         for (a, &x) in points.point(i).iter().enumerate() {
@@ -199,6 +199,13 @@ fn bounding(points: &Points, idx: &[usize]) -> ([f64; 3], f64) {
             hi[a] = hi[a].max(x);
         }
     }
+    (lo, hi)
+}
+
+/// Centre of the bounding box and the largest centre-to-point distance.
+fn bounding(points: &Points, idx: &[usize]) -> ([f64; 3], f64) {
+    let d = points.dim();
+    let (lo, hi) = bbox(points, idx);
     let mut c = [0.0; 3];
     for a in 0..d {
         c[a] = 0.5 * (lo[a] + hi[a]);
@@ -207,16 +214,12 @@ fn bounding(points: &Points, idx: &[usize]) -> ([f64; 3], f64) {
     (c, r)
 }
 
+/// The axis of largest extent (ties: the lowest axis).
 fn widest_axis(points: &Points, idx: &[usize]) -> usize {
-    let d = points.dim();
-    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
-    for &i in idx {
-        for (a, &x) in points.point(i).iter().enumerate() {
-            lo[a] = lo[a].min(x);
-            hi[a] = hi[a].max(x);
-        }
-    }
-    (0..d).max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])).then(b.cmp(&a))).unwrap_or(0)
+    let (lo, hi) = bbox(points, idx);
+    (0..points.dim())
+        .max_by(|&a, &b| (hi[a] - lo[a]).total_cmp(&(hi[b] - lo[b])).then(b.cmp(&a)))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -38,9 +38,16 @@ pub struct CertifiedInertia {
 /// # Errors
 /// As [`Ldlt::new`].
 pub fn certified_inertia(h: &H2Matrix, shift: f64, delta: f64) -> crate::Result<CertifiedInertia> {
-    let inertia = Ldlt::new(h, shift)?.inertia();
+    certify(h, Ldlt::new(h, shift)?.inertia(), shift, delta)
+}
+
+/// [`certified_inertia`] for an inertia already computed at `shift` (two more factorizations).
+///
+/// # Errors
+/// As [`Ldlt::new`].
+pub fn certify(h: &H2Matrix, inertia: Inertia, shift: f64, delta: f64) -> crate::Result<CertifiedInertia> {
     let below = Ldlt::new(h, shift - delta)?.inertia().negative;
     let above = Ldlt::new(h, shift + delta)?;
     let a = above.inertia();
-    Ok(CertifiedInertia { inertia, uncertain: a.negative + a.zero - below })
+    Ok(CertifiedInertia { inertia, uncertain: (a.negative + a.zero).saturating_sub(below) })
 }

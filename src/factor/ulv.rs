@@ -37,8 +37,8 @@ impl<F: BlockFactor> Ulv<F> {
         for l in (1..=tree.depth()).rev() {
             let ids: Vec<ClusterId> = tree.level(l).collect();
             let out = pmap(h.params().parallel, &ids, |&c| {
-                let d = diagonal_block(h, c, shift, &schur);
-                eliminate::<F>(h, c, d.as_ref(), l, tree.index_in_level(c))
+                let dr = rotated_block(h, c, shift, &schur);
+                eliminate::<F>(h, c, dr.as_ref(), l, tree.index_in_level(c))
             });
             for (c, r) in ids.into_iter().zip(out) {
                 let (node, s) = r?;
@@ -68,6 +68,20 @@ impl<F: BlockFactor> Ulv<F> {
     }
 }
 
+/// `Q_cᵀ (D_c − σI) Q_c` for a non-root node. At a leaf `Q_cᵀ D_c Q_c` is computed once
+/// per matrix and the shift only touches its diagonal (`Q_c` is orthogonal).
+fn rotated_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
+    if h.tree().is_leaf(c) {
+        let mut d = h.leaf_rotated[c.idx()].clone();
+        for i in 0..d.nrows() {
+            d[(i, i)] -= shift;
+        }
+        return d;
+    }
+    let q = h.full_basis(c);
+    congruence(q, diagonal_block(h, c, shift, schur).as_ref(), q)
+}
+
 /// `D_c`: the shifted dense diagonal block at a leaf, else `[[S_c1, T_c], [T_cᵀ, S_c2]]`.
 fn diagonal_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
     match h.tree().children(c) {
@@ -93,24 +107,22 @@ fn diagonal_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) ->
     }
 }
 
-/// Rotates `D_c`, factors the complement block and returns the node and its Schur complement.
+/// Factors the complement block of the rotated `D'_c` and returns the node and its Schur complement.
 fn eliminate<F: BlockFactor>(
     h: &H2Matrix,
     c: ClusterId,
-    d: MatRef<'_, f64>,
+    dr: MatRef<'_, f64>,
     level: usize,
     block: usize,
 ) -> Result<(Node<F>, Mat<f64>)> {
-    let q = h.full_basis(c);
-    let b = q.nrows();
+    let b = dr.nrows();
     let r = h.rank(c);
     let k = b - r;
-    let dr = congruence(q, d, q);
-    let cc = F::factor(dr.as_ref().submatrix(0, 0, k, k), level, block)?;
-    let mut y = dr.as_ref().submatrix(0, k, k, r).to_owned();
+    let cc = F::factor(dr.submatrix(0, 0, k, k), level, block)?;
+    let mut y = dr.submatrix(0, k, k, r).to_owned();
     cc.solve_in_place(y.as_mut());
-    let mut s = dr.as_ref().submatrix(k, k, r, r).to_owned();
-    gemm(s.as_mut(), true, dr.as_ref().submatrix(k, 0, r, k), y.as_ref(), -1.0);
+    let mut s = dr.submatrix(k, k, r, r).to_owned();
+    gemm(s.as_mut(), true, dr.submatrix(k, 0, r, k), y.as_ref(), -1.0);
     // keep the Schur complement exactly symmetric
     for j in 0..r {
         for i in j + 1..r {

@@ -134,6 +134,7 @@ impl H2Matrix {
             near,
             coupling,
             sibling: Vec::new(),
+            leaf_rotated: Vec::new(),
             report: BuildReport::default(),
         };
         if h.is_factorizable() {
@@ -141,6 +142,7 @@ impl H2Matrix {
                 p("siblings", h.tree.depth() + 1, h.tree.depth() + 2);
             }
             h.sibling = sibling_projections(&h);
+            h.leaf_rotated = leaf_rotations(&h);
         }
         h.report = BuildReport::measure(&h, src, t0.elapsed().as_secs_f64());
         h.report.far_sample_fallbacks = fallbacks;
@@ -345,6 +347,20 @@ fn sibling_projections(h: &H2Matrix) -> Vec<Mat<f64>> {
     pmap(h.params.parallel, &ids, |&p| match h.blocks.sibling(p) {
         Some(b) => project(h, b),
         None => Mat::zeros(0, 0),
+    })
+}
+
+/// `Q_cᵀ D_cc Q_c` for every leaf (empty elsewhere, and when the root is the only leaf).
+fn leaf_rotations(h: &H2Matrix) -> Vec<Mat<f64>> {
+    let depth = h.tree.depth();
+    let ids: Vec<ClusterId> = (0..(2 << depth) - 1).map(|i| ClusterId(i as u32)).collect();
+    pmap(h.params.parallel, &ids, |&c| {
+        if depth == 0 || !h.tree.is_leaf(c) {
+            return Mat::zeros(0, 0);
+        }
+        let e = h.blocks.near(c).iter().find(|e| e.col == c).expect("diagonal block is dense");
+        let q = h.full_basis(c);
+        congruence(q, h.near[e.slot].as_ref(), q)
     })
 }
 

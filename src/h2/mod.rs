@@ -93,6 +93,8 @@ pub struct H2Matrix {
     pub(crate) coupling: Vec<Mat<f64>>,
     /// Per non-leaf cluster `p`: `U_c1ᵀ Ã(c1, c2) U_c2` of its children (near-and-far only).
     pub(crate) sibling: Vec<Mat<f64>>,
+    /// Per leaf: `Q_cᵀ D_cc Q_c`, the rotated diagonal block (shift-independent; near-and-far only).
+    pub(crate) leaf_rotated: Vec<Mat<f64>>,
     pub(crate) report: BuildReport,
 }
 
@@ -153,7 +155,7 @@ impl H2Matrix {
 
     /// Memory held by the numbers, in bytes.
     pub fn memory_bytes(&self) -> usize {
-        let entries: usize = [&self.basis, &self.near, &self.coupling, &self.sibling]
+        let entries: usize = [&self.basis, &self.near, &self.coupling, &self.sibling, &self.leaf_rotated]
             .iter()
             .flat_map(|v| v.iter())
             .map(|m| m.nrows() * m.ncols())

@@ -3,7 +3,7 @@
 use crate::args::{Cli, Command, Common, Method};
 use crate::problem::{self, progress_bar};
 use faer::Mat;
-use hmatrix::eigen::{certified_inertia, EigParams, Spectrum};
+use hmatrix::eigen::{certify, EigParams, Spectrum};
 use hmatrix::factor::{Cholesky, Ldlt};
 use hmatrix::h2::H2Matrix;
 use hmatrix::{Error, Result};
@@ -117,8 +117,8 @@ fn inertia(c: &Common, shift: f64) -> Result<()> {
     let time = t.elapsed().as_secs_f64();
     let delta = hmatrix::eigen::factored_error_estimate(&h, p.src.as_ref(), 32, 0x5eed)?
         + 1e-12 * hmatrix::eigen::norm2_estimate(&h, 0x5eed);
-    let ci = certified_inertia(&h, shift, delta)?;
     let i = f.inertia();
+    let ci = certify(&h, i, shift, delta)?;
     emit(
         c,
         json!({"n": h.n(), "shift": shift, "negative": i.negative, "zero": i.zero, "positive": i.positive, "uncertain": ci.uncertain, "error_estimate": delta, "time_factor_s": time}),
