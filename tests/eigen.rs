@@ -123,3 +123,22 @@ fn bad_input_is_an_error() {
         assert!(matches!(e, Some(Error::InvalidParameter { .. })));
     }
 }
+
+/// A shift on an eigenvalue of A is flagged, a shift far from the spectrum is certified.
+#[test]
+fn certified_inertia_flags_shifts_on_eigenvalues() {
+    let p = kernel_problem("yukawa", "sphere", 600, 0.0);
+    let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
+    let h = build(&p, H2Params::default());
+    let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+    let delta = s.stats().error_estimate;
+    let on = hmatrix::eigen::certified_inertia(&h, ev[300], delta).unwrap();
+    assert!(on.uncertain >= 1);
+    assert!(on.inertia.negative.abs_diff(300) <= on.uncertain);
+    // the widest gap in the spectrum, if it is wider than 4δ
+    let (i, gap) =
+        (0..599).map(|i| (i, ev[i + 1] - ev[i])).fold((0, 0.0), |b, x| if x.1 > b.1 { x } else { b });
+    assert!(gap > 4.0 * delta, "test needs a gap wider than 4δ");
+    let off = hmatrix::eigen::certified_inertia(&h, 0.5 * (ev[i] + ev[i + 1]), delta).unwrap();
+    assert_eq!((off.uncertain, off.inertia.negative), (0, i + 1));
+}
