@@ -36,7 +36,11 @@ pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat
     if rows == 0 || cols == 0 {
         return (Vec::new(), Mat::zeros(rows, 0));
     }
-    let (r, perm) = col_piv_qr(m.transpose());
+    // A wide sample is first reduced by an unpivoted (blocked, BLAS-3) QR: `Mᵀ = Q₁ R₁`
+    // with orthogonal Q₁ leaves column norms and column relations unchanged, so the
+    // pivoted QR of the small R₁ picks the same skeleton and the same R.
+    let (r, perm) =
+        if cols > 2 * rows { col_piv_qr(qr_r(m.transpose()).as_ref()) } else { col_piv_qr(m.transpose()) };
     let r = r.as_ref();
     let kmax = rows.min(cols);
     let r00 = r[(0, 0)].abs();
@@ -87,6 +91,18 @@ pub fn col_piv_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Vec<usize>) {
     let k = m.min(n);
     let r = Mat::from_fn(k, n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 });
     (r, fwd)
+}
+
+/// The `R` factor (min(m,n) × n) of a sequential Householder QR.
+pub fn qr_r(a: MatRef<'_, f64>) -> Mat<f64> {
+    use faer::linalg::qr::no_pivoting::factor as qf;
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut qr = a.to_owned();
+    let bs = qf::recommended_block_size::<f64>(m, n);
+    let mut coeff = Mat::zeros(bs, m.min(n));
+    let mut mem = MemBuffer::new(qf::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default()));
+    qf::qr_in_place(qr.as_mut(), coeff.as_mut(), Par::Seq, MemStack::new(&mut mem), Default::default());
+    Mat::from_fn(m.min(n), n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 })
 }
 
 /// Sequential Householder QR of an `m × r` matrix (`r ≤ m`): the full orthogonal `Q`
