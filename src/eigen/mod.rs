@@ -26,9 +26,8 @@ use serde::Serialize;
 pub struct CertifiedInertia {
     /// Counts of `Ã_f − σI` (exact for the compressed matrix).
     pub inertia: Inertia,
-    /// Eigenvalues of `Ã_f` within δ of σ: for those the side in the *input* matrix `A`
-    /// is not certain. `negative − uncertain ≤ ν_A(σ) ≤ negative + uncertain`… more
-    /// precisely `ν_A(σ) ∈ [ν(σ−δ), ν(σ+δ)]`.
+    /// Eigenvalues of `Ã_f` within δ of σ, `ν(σ+δ) − ν(σ−δ)`: for those the side in the
+    /// *input* matrix `A` is not certain, and `ν_A(σ) ∈ [ν(σ−δ), ν(σ+δ)]` (Weyl).
     pub uncertain: usize,
 }
 
