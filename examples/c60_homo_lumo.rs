@@ -55,9 +55,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("N             {n} ({} atoms)", atoms.len());
     println!("HOMO (k={})  {:.12} Ha  bracket [{:.12}, {:.12}]", homo.k, homo.value, homo.lower, homo.upper);
     println!("LUMO (k={})  {:.12} Ha  bracket [{:.12}, {:.12}]", lumo.k, lumo.value, lumo.lower, lumo.upper);
-    println!("gap           {:.6e} Ha = {:.4} eV", lumo.value - homo.value, (lumo.value - homo.value) * 27.2116);
+    println!(
+        "gap           {:.6e} Ha = {:.4} eV",
+        lumo.value - homo.value,
+        (lumo.value - homo.value) * 27.2116
+    );
     let r = h.report();
     println!("max rank      {}   memory {:.1} MB", r.max_rank, r.memory_bytes as f64 / 1e6);
-    println!("time          build {t_build:.1} s, eigenvalues {t_eig:.1} s, {} factorizations", s.stats().factorizations);
+    println!(
+        "time          build {t_build:.1} s, eigenvalues {t_eig:.1} s, {} factorizations",
+        s.stats().factorizations
+    );
     Ok(())
 }
