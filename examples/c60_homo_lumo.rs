@@ -35,6 +35,24 @@ struct Args {
     /// Leaf size (a multiple of 4 keeps atoms whole anyway).
     #[arg(long, default_value_t = 240)]
     leaf: usize,
+    /// Also run LAPACK dsyevr (range 'I', k = N/2, N/2+1) on the same matrix, densely
+    /// (needs `--features lapack` and N² doubles of memory).
+    #[arg(long)]
+    dense: bool,
+}
+
+/// dsyevr on the dense Hamiltonian: (HOMO, LUMO, seconds).
+#[cfg(feature = "lapack")]
+fn dense_reference(src: &ElsesSource, n: usize) -> Result<(f64, f64, f64), Box<dyn std::error::Error>> {
+    let a = hmatrix::source::to_dense(src);
+    let t = Instant::now();
+    let v = hmatrix::lapack::dsyevr_range(a.as_ref(), n / 2, n / 2 + 1)?;
+    Ok((v[0], v[1], t.elapsed().as_secs_f64()))
+}
+
+#[cfg(not(feature = "lapack"))]
+fn dense_reference(_: &ElsesSource, _: usize) -> Result<(f64, f64, f64), Box<dyn std::error::Error>> {
+    Err("--dense needs the LAPACK baseline: rebuild with --features lapack".into())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -50,6 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let s = Spectrum::new(&h, &src, &EigParams { eig_tol: Some(a.eig_tol), ..Default::default() })?;
     let v = s.range(n / 2, n / 2 + 1)?;
     let t_eig = t1.elapsed().as_secs_f64();
+    let dense = if a.dense { Some(dense_reference(&src, n)?) } else { None };
     let (homo, lumo) = (v[0], v[1]);
     println!("file          {}", a.xyz.display());
     println!("N             {n} ({} atoms)", atoms.len());
@@ -66,5 +85,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "time          build {t_build:.1} s, eigenvalues {t_eig:.1} s, {} factorizations",
         s.stats().factorizations
     );
+    if let Some((h0, l0, t)) = dense {
+        println!("dsyevr        HOMO {h0:.12}, LUMO {l0:.12} Ha in {t:.1} s (same matrix, dense)");
+        println!("difference    HOMO {:.1e}, LUMO {:.1e}", (homo.value - h0).abs(), (lumo.value - l0).abs());
+    }
     Ok(())
 }
