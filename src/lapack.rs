@@ -105,6 +105,22 @@ fn check_info(info: i32) -> Result<(), LapackError> {
     }
 }
 
+/// Runs a LAPACK routine with its workspace query: `call(work, lwork, iwork, liwork)`
+/// returns `info`; it is called once with one-entry buffers and `lwork = liwork = −1`,
+/// then with buffers of at least the queried sizes and the documented minima.
+fn with_workspace(
+    min_work: usize,
+    min_iwork: usize,
+    mut call: impl FnMut(&mut [f64], i32, &mut [i32], i32) -> i32,
+) -> Result<(), LapackError> {
+    let (mut work_q, mut iwork_q) = ([0.0_f64; 1], [0_i32; 1]);
+    check_info(call(&mut work_q, -1, &mut iwork_q, -1))?;
+    let lwork = work_len(work_q[0], min_work.max(1))?;
+    let liwork = work_len(iwork_q[0] as f64, min_iwork.max(1))?;
+    let (mut work, mut iwork) = (vec![0.0_f64; lwork], vec![0_i32; liwork]);
+    check_info(call(&mut work, to_int(lwork)?, &mut iwork, to_int(liwork)?))
+}
+
 /// Eigenvalues `il..=iu` (1-based, ascending) of the symmetric matrix whose **lower
 /// triangle** is `a`, by LAPACK `dsyevr` (`jobz = 'N'`, `range = 'I'`, `uplo = 'L'`,
 /// `abstol = 2·dlamch('S')`, the most accurate bisection tolerance).
@@ -134,76 +150,41 @@ pub fn dsyevr_range(a: MatRef<'_, f64>, il: usize, iu: usize) -> Result<Vec<f64>
     let mut z = [0.0_f64; 1]; // not referenced for jobz = 'N'; ldz = 1 is valid then
     let ldz: i32 = 1;
     let mut isuppz = vec![0_i32; 2 * n.max(1)];
-    let mut info: i32 = 0;
-    let mut work_q = [0.0_f64; 1];
-    let mut iwork_q = [0_i32; 1];
-    let query: i32 = -1;
-    // SAFETY: workspace query (lwork = liwork = −1). Every pointer points to a live local
-    // or Vec of at least the length LAPACK may touch: `buf` is n·n (≥ 1) with lda =
-    // max(1, n), `w` has n (≥ 1) entries, `isuppz` 2·max(1, n), `z` one entry with ldz = 1
-    // (not referenced for jobz = 'N'), `work_q`/`iwork_q` one entry each (the query writes
-    // only their first entry). All scalars are passed by reference to locals that outlive
-    // the call; the call is synchronous and keeps no pointer.
-    unsafe {
-        lapack_sys::dsyevr_(
-            &jobz,
-            &range,
-            &uplo,
-            &n_i,
-            buf.as_mut_ptr(),
-            &lda,
-            &vl,
-            &vu,
-            &il_i,
-            &iu_i,
-            &abstol,
-            &mut m,
-            w.as_mut_ptr(),
-            z.as_mut_ptr(),
-            &ldz,
-            isuppz.as_mut_ptr(),
-            work_q.as_mut_ptr(),
-            &query,
-            iwork_q.as_mut_ptr(),
-            &query,
-            &mut info,
-        );
-    }
-    check_info(info)?;
-    let lwork = work_len(work_q[0], (26 * n).max(1))?;
-    let liwork = work_len(iwork_q[0] as f64, (10 * n).max(1))?;
-    let mut work = vec![0.0_f64; lwork];
-    let mut iwork = vec![0_i32; liwork];
-    let (lwork_i, liwork_i) = (to_int(lwork)?, to_int(liwork)?);
-    // SAFETY: as for the query above, with `work` of `lwork` and `iwork` of `liwork`
-    // entries (at least the documented minima 26n and 10n, and at least what the query
-    // asked for). `w` receives at most `iu − il + 1 ≤ n` values; `buf` is overwritten.
-    unsafe {
-        lapack_sys::dsyevr_(
-            &jobz,
-            &range,
-            &uplo,
-            &n_i,
-            buf.as_mut_ptr(),
-            &lda,
-            &vl,
-            &vu,
-            &il_i,
-            &iu_i,
-            &abstol,
-            &mut m,
-            w.as_mut_ptr(),
-            z.as_mut_ptr(),
-            &ldz,
-            isuppz.as_mut_ptr(),
-            work.as_mut_ptr(),
-            &lwork_i,
-            iwork.as_mut_ptr(),
-            &liwork_i,
-            &mut info,
-        );
-    }
-    check_info(info)?;
+    with_workspace(26 * n, 10 * n, |work, lwork, iwork, liwork| {
+        let mut info: i32 = 0;
+        // SAFETY: every pointer points to a live local or Vec of at least the length LAPACK
+        // may touch: `buf` is n·n (≥ 1) with lda = max(1, n), `w` has max(1, n) entries (at
+        // most iu − il + 1 ≤ n are written), `isuppz` 2·max(1, n), `z` one entry with ldz = 1
+        // (not referenced for jobz = 'N'), `work`/`iwork` hold `lwork`/`liwork` entries
+        // (one each for the query, which writes only the first). Scalars are references to
+        // locals that outlive the synchronous call, which keeps no pointer.
+        unsafe {
+            lapack_sys::dsyevr_(
+                &jobz,
+                &range,
+                &uplo,
+                &n_i,
+                buf.as_mut_ptr(),
+                &lda,
+                &vl,
+                &vu,
+                &il_i,
+                &iu_i,
+                &abstol,
+                &mut m,
+                w.as_mut_ptr(),
+                z.as_mut_ptr(),
+                &ldz,
+                isuppz.as_mut_ptr(),
+                work.as_mut_ptr(),
+                &lwork,
+                iwork.as_mut_ptr(),
+                &liwork,
+                &mut info,
+            );
+        }
+        info
+    })?;
     let m = usize::try_from(m).map_err(|_| LapackError::Info(i32::MIN))?.min(n);
     w.truncate(m);
     Ok(w)
@@ -224,52 +205,29 @@ pub fn dsyevd_all(a: MatRef<'_, f64>) -> Result<Vec<f64>, LapackError> {
     let n_i = to_int(n)?;
     let lda = n_i;
     let mut w = vec![0.0_f64; n];
-    let mut info: i32 = 0;
-    let mut work_q = [0.0_f64; 1];
-    let mut iwork_q = [0_i32; 1];
-    let query: i32 = -1;
-    // SAFETY: workspace query (lwork = liwork = −1): `buf` is n·n with lda = n ≥ 1, `w` has
-    // n entries, `work_q`/`iwork_q` one entry each (the query writes only those). Scalars are
-    // references to locals that outlive the synchronous call, which keeps no pointer.
-    unsafe {
-        lapack_sys::dsyevd_(
-            &jobz,
-            &uplo,
-            &n_i,
-            buf.as_mut_ptr(),
-            &lda,
-            w.as_mut_ptr(),
-            work_q.as_mut_ptr(),
-            &query,
-            iwork_q.as_mut_ptr(),
-            &query,
-            &mut info,
-        );
-    }
-    check_info(info)?;
-    let lwork = work_len(work_q[0], 2 * n + 1)?;
-    let liwork = work_len(iwork_q[0] as f64, 1)?;
-    let mut work = vec![0.0_f64; lwork];
-    let mut iwork = vec![0_i32; liwork];
-    let (lwork_i, liwork_i) = (to_int(lwork)?, to_int(liwork)?);
-    // SAFETY: as for the query, with `work`/`iwork` at least the documented minima for
-    // jobz = 'N' (2n + 1 and 1) and at least what the query asked for.
-    unsafe {
-        lapack_sys::dsyevd_(
-            &jobz,
-            &uplo,
-            &n_i,
-            buf.as_mut_ptr(),
-            &lda,
-            w.as_mut_ptr(),
-            work.as_mut_ptr(),
-            &lwork_i,
-            iwork.as_mut_ptr(),
-            &liwork_i,
-            &mut info,
-        );
-    }
-    check_info(info)?;
+    with_workspace(2 * n + 1, 1, |work, lwork, iwork, liwork| {
+        let mut info: i32 = 0;
+        // SAFETY: `buf` is n·n with lda = n ≥ 1, `w` has n entries, `work`/`iwork` hold
+        // `lwork`/`liwork` entries (one each for the query, which writes only the first).
+        // Scalars are references to locals that outlive the synchronous call, which keeps
+        // no pointer.
+        unsafe {
+            lapack_sys::dsyevd_(
+                &jobz,
+                &uplo,
+                &n_i,
+                buf.as_mut_ptr(),
+                &lda,
+                w.as_mut_ptr(),
+                work.as_mut_ptr(),
+                &lwork,
+                iwork.as_mut_ptr(),
+                &liwork,
+                &mut info,
+            );
+        }
+        info
+    })?;
     Ok(w)
 }
 
