@@ -28,15 +28,15 @@
 //!     --min-n 2048 --max-n 65536 --jsonl docs/bench/factor_scaling.jsonl
 //! ```
 
+mod common;
+
 use clap::Parser;
 use faer::Side;
 use hmatrix::cluster::ClusterId;
 use hmatrix::eigen::norm2_estimate;
 use hmatrix::factor::Ldlt;
-use hmatrix::geometry::Geometry;
 use hmatrix::h2::{H2Matrix, H2Params};
-use hmatrix::kernel::RadialKernel;
-use hmatrix::source::{to_dense, EntrySource, KernelSource};
+use hmatrix::source::{to_dense, EntrySource};
 use std::io::Write;
 use std::time::Instant;
 
@@ -79,16 +79,6 @@ struct Row {
     dense_s: Option<f64>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    }
-}
-
 /// Least-squares slope of `ln y` against `ln x` (`None` for fewer than two points).
 fn loglog_slope(pts: &[(f64, f64)]) -> Option<f64> {
     if pts.len() < 2 {
@@ -125,18 +115,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("need 0 < min-n ≤ max-n and reps ≥ 1".into());
     }
     let params = H2Params { tol: args.tol, ..H2Params::default() };
-    let mut jsonl = match &args.jsonl {
-        Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?)
-        }
-        None => None,
-    };
+    let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let threads = rayon::current_num_threads();
-    let started =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let started = common::unix_time();
     let base = serde_json::json!({
         "started": started,
         "kernel": args.kernel,
@@ -182,9 +163,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
 
-        let points = Geometry::from_name(&args.geometry)?.generate(n, 42)?;
-        let kernel = RadialKernel::from_name(&args.kernel)?;
-        let src = KernelSource::new(points.clone(), kernel, 0.0)?;
+        let (points, src) = common::kernel_problem(&args.kernel, &args.geometry, n)?;
         let t0 = Instant::now();
         let h = match H2Matrix::build(&src as &dyn EntrySource, &points, 1, params.clone(), None) {
             Ok(h) => h,
@@ -205,12 +184,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 break;
             }
         };
-        let factor_s = median(factor_times.clone());
+        let factor_s = common::median(factor_times.clone());
 
         let (dense_s, dense_times) = if n <= args.dense_max_n {
             let a = to_dense(&src as &dyn EntrySource);
             let (times, _) = timed(args.reps, || a.lblt(Side::Lower));
-            (Some(median(times.clone())), Some(times))
+            (Some(common::median(times.clone())), Some(times))
         } else {
             (None, None)
         };

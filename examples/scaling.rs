@@ -24,12 +24,12 @@
 //! cargo run --release --example scaling -- --basis far-only --min-n 16384 --max-n 1048576
 //! ```
 
+mod common;
+
 use clap::{Parser, ValueEnum};
 use faer::Mat;
-use hmatrix::geometry::Geometry;
 use hmatrix::h2::{BasisSpan, H2Matrix, H2Params};
-use hmatrix::kernel::RadialKernel;
-use hmatrix::source::{EntrySource, KernelSource};
+use hmatrix::source::EntrySource;
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 use std::time::Instant;
@@ -93,16 +93,6 @@ fn ratio(cur: f64, prev: Option<f64>) -> String {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        0.5 * (v[m - 1] + v[m])
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if args.min_n == 0 || args.max_n < args.min_n || args.reps == 0 {
@@ -117,17 +107,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Basis::FarOnly => "far-only",
     };
     let params = H2Params { tol: args.tol, basis, ..H2Params::default() };
-    let mut jsonl = match &args.jsonl {
-        Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?)
-        }
-        None => None,
-    };
+    let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let threads = rayon::current_num_threads();
-    let started = chrono_free_timestamp();
+    let started = common::unix_time();
 
     println!(
         "kernel {} · geometry {} · basis {} · tol {:e} · leaf {} · reps {} · rayon threads {}",
@@ -166,9 +148,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
 
-        let points = Geometry::from_name(&args.geometry)?.generate(n, 42)?;
-        let kernel = RadialKernel::from_name(&args.kernel)?;
-        let src = KernelSource::new(points.clone(), kernel, 0.0)?;
+        let (points, src) = common::kernel_problem(&args.kernel, &args.geometry, n)?;
         let t0 = Instant::now();
         let h = match H2Matrix::build(&src as &dyn EntrySource, &points, 1, params.clone(), None) {
             Ok(h) => h,
@@ -189,7 +169,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 t.elapsed().as_secs_f64()
             })
             .collect();
-        let matvec_s = median(times.clone());
+        let matvec_s = common::median(times.clone());
 
         let rep = h.report();
         let row = Row {
@@ -260,9 +240,4 @@ fn stop(
         f.flush()?;
     }
     Ok(())
-}
-
-/// Seconds since the Unix epoch (identifies one run in the JSONL file).
-fn chrono_free_timestamp() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
