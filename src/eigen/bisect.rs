@@ -1,6 +1,7 @@
 //! Multi-target bisection on inertia counts, with certified brackets.
 
 use super::estimate::{factored_error_estimate, norm2_estimate};
+use super::refine::{Refined, MAX_GROUP};
 use crate::error::{Error, Result};
 use crate::factor::Ldlt;
 use crate::h2::build::pmap;
@@ -21,11 +22,15 @@ pub struct EigParams {
     pub parallel: bool,
     /// Seed of the norm and error estimates (default 0x5eed).
     pub seed: u64,
+    /// Refined eigenvalues are certified against exact products with the input matrix
+    /// (`N²` entries each, see `exact.rs`) when `n ≤ exact_limit` (default 65536; 0 = never):
+    /// brackets of half-width ≈ `‖(A − Ã_f)z‖²/gap` instead of δ.
+    pub exact_limit: usize,
 }
 
 impl Default for EigParams {
     fn default() -> Self {
-        Self { eig_tol: None, error_samples: 32, parallel: true, seed: 0x5eed }
+        Self { eig_tol: None, error_samples: 32, parallel: true, seed: 0x5eed, exact_limit: 1 << 16 }
     }
 }
 
@@ -34,11 +39,12 @@ impl Default for EigParams {
 pub struct Eigenvalue {
     /// Index, 1-based ascending (LAPACK's `il/iu` convention).
     pub k: usize,
-    /// Midpoint of the final bisection bracket of `λ_k(Ã_f)`.
+    /// Estimate of `λ_k(Ã_f)`: the Rayleigh quotient of the refined eigenvector when the
+    /// eigenvalue was isolated and refined, else the midpoint of its bisection bracket.
     pub value: f64,
-    /// Lower end of the certified bracket (bisection bracket − δ).
+    /// Lower end of the certified bracket (enclosure of `λ_k(Ã_f)` − δ).
     pub lower: f64,
-    /// Upper end of the certified bracket (bisection bracket + δ).
+    /// Upper end of the certified bracket (enclosure of `λ_k(Ã_f)` + δ).
     pub upper: f64,
 }
 
@@ -64,28 +70,46 @@ pub struct EigStats {
     pub error_estimate: f64,
     /// The bisection width used.
     pub eig_tol: f64,
+    /// Eigenvalues whose bracket was sharpened by exact residuals with `A` (else ±δ).
+    pub sharpened: usize,
+    /// Exact products `A·Z` (N² entries each) spent on certification.
+    pub exact_products: usize,
     /// Certified start interval `[−b, b]`: `ν(−b) = 0`, `ν(b) = n`.
     pub bound: f64,
 }
 
 /// The spectrum of one H² matrix, probed by inertia counts.
 pub struct Spectrum<'a> {
-    h: &'a H2Matrix,
-    norm: f64,
-    delta: f64,
-    eig_tol: f64,
+    pub(super) h: &'a H2Matrix,
+    pub(super) src: &'a dyn EntrySource,
+    pub(super) exact_limit: usize,
+    pub(super) norm: f64,
+    pub(super) delta: f64,
+    pub(super) eig_tol: f64,
     bound: f64,
     parallel: bool,
+    pub(super) seed: u64,
     factorizations: AtomicUsize,
     moved: AtomicUsize,
+    pub(super) sharpened: AtomicUsize,
+    pub(super) exact_products: AtomicUsize,
 }
 
+/// `[lo, hi)` with the counts `nlo = ν(lo)`, `nhi = ν(hi)` of `Ã_f`.
 #[derive(Debug, Clone, Copy)]
-struct Interval {
-    lo: f64,
-    hi: f64,
-    nlo: usize,
-    nhi: usize,
+pub(super) struct Interval {
+    pub(super) lo: f64,
+    pub(super) hi: f64,
+    pub(super) nlo: usize,
+    pub(super) nhi: usize,
+}
+
+/// One unit of work of a bisection round.
+enum Step {
+    /// The count at the midpoint (and the shift actually used).
+    Split(usize, f64),
+    /// The outcome of refining an isolated eigenvalue.
+    Refined(Refined),
 }
 
 impl<'a> Spectrum<'a> {
@@ -94,7 +118,7 @@ impl<'a> Spectrum<'a> {
     /// # Errors
     /// [`Error::NotFactorizable`], [`Error::InvalidParameter`] for a non-positive or NaN
     /// `eig_tol` or zero `error_samples`, and the errors of [`Ldlt::new`].
-    pub fn new(h: &'a H2Matrix, src: &dyn EntrySource, params: &EigParams) -> Result<Self> {
+    pub fn new(h: &'a H2Matrix, src: &'a dyn EntrySource, params: &EigParams) -> Result<Self> {
         if !h.is_factorizable() {
             return Err(Error::NotFactorizable);
         }
@@ -112,13 +136,18 @@ impl<'a> Spectrum<'a> {
         let eig_tol = params.eig_tol.unwrap_or((1e-2 * h.params().tol * scale).max(1e-14 * scale));
         let mut s = Spectrum {
             h,
+            src,
+            exact_limit: params.exact_limit,
             norm,
             delta,
             eig_tol,
             bound: 0.0,
             parallel: params.parallel,
+            seed: params.seed,
             factorizations: AtomicUsize::new(0),
             moved: AtomicUsize::new(0),
+            sharpened: AtomicUsize::new(0),
+            exact_products: AtomicUsize::new(0),
         };
         let mut b = 1.1 * norm + delta + 1e-300;
         for _ in 0..64 {
@@ -140,18 +169,28 @@ impl<'a> Spectrum<'a> {
             error_estimate: self.delta,
             eig_tol: self.eig_tol,
             bound: self.bound,
+            sharpened: self.sharpened.load(Ordering::Relaxed),
+            exact_products: self.exact_products.load(Ordering::Relaxed),
         }
     }
 
     /// ν(σ) = #{λ(Ã_f) < σ}, moving σ slightly (and counting the move) when the
     /// factorization hits a zero or non-finite pivot. Returns the count and the shift used.
     fn nu(&self, sigma: f64) -> Result<(usize, f64)> {
+        self.factor(sigma).map(|(_, c, s)| (c, s))
+    }
+
+    /// The factorization behind [`Spectrum::nu`], with its count and shift.
+    pub(super) fn factor(&self, sigma: f64) -> Result<(Ldlt<'a>, usize, f64)> {
         let step = 1e-9 * self.norm.max(f64::MIN_POSITIVE) + 4.0 * f64::EPSILON * sigma.abs();
         let mut s = sigma;
         for attempt in 0..4 {
             self.factorizations.fetch_add(1, Ordering::Relaxed);
             match Ldlt::new(self.h, s) {
-                Ok(f) if f.inertia().zero == 0 => return Ok((f.inertia().negative, s)),
+                Ok(f) if f.inertia().zero == 0 => {
+                    let c = f.inertia().negative;
+                    return Ok((f, c, s));
+                }
                 Ok(_) | Err(Error::NonFinitePivot { .. }) => {
                     self.moved.fetch_add(1, Ordering::Relaxed);
                     s = sigma + step * (attempt + 1) as f64;
@@ -225,25 +264,46 @@ impl<'a> Spectrum<'a> {
                 iv.hi - iv.lo <= self.eig_tol || mid <= iv.lo || mid >= iv.hi
             });
             for iv in fin {
-                for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
-                    let value = 0.5 * (iv.lo + iv.hi);
-                    done.push(Eigenvalue { k, value, lower: iv.lo - self.delta, upper: iv.hi + self.delta });
-                }
+                self.finish(&mut done, iv, 0.5 * (iv.lo + iv.hi), (k1, k2));
             }
-            let counts = pmap(self.parallel, &work, |iv| self.nu(0.5 * (iv.lo + iv.hi)));
+            // An interval holding a few eigenvalues is refined by shift-and-invert subspace
+            // iteration (a few factorizations) instead of bisected (one bit per factorization).
+            let steps = pmap(self.parallel, &work, |iv| {
+                if iv.nhi - iv.nlo <= MAX_GROUP {
+                    self.refine(*iv).map(Step::Refined)
+                } else {
+                    self.nu(0.5 * (iv.lo + iv.hi)).map(|(c, m)| Step::Split(c, m))
+                }
+            });
             active = Vec::with_capacity(2 * work.len());
-            for (iv, c) in work.into_iter().zip(counts) {
-                let (nm, m) = c?;
-                let nm = nm.clamp(iv.nlo, iv.nhi);
-                for half in [Interval { hi: m, nhi: nm, ..iv }, Interval { lo: m, nlo: nm, ..iv }] {
-                    if holds(&half) {
-                        active.push(half);
+            for (iv, step) in work.into_iter().zip(steps) {
+                match step? {
+                    Step::Refined(Refined::Done(group)) => {
+                        for e in group.into_iter().filter(|e| (k1..=k2).contains(&e.k)) {
+                            done.push(Eigenvalue { k: e.k, value: e.value, lower: e.lo, upper: e.hi });
+                        }
+                    }
+                    Step::Refined(Refined::Split(pieces)) => active.extend(pieces.into_iter().filter(holds)),
+                    Step::Split(nm, m) => {
+                        let nm = nm.clamp(iv.nlo, iv.nhi);
+                        for half in [Interval { hi: m, nhi: nm, ..iv }, Interval { lo: m, nlo: nm, ..iv }] {
+                            if holds(&half) {
+                                active.push(half);
+                            }
+                        }
                     }
                 }
             }
         }
         done.sort_by_key(|e| e.k);
         Ok(done)
+    }
+
+    /// Records the targets of a final interval `[lo, hi]` of `Ã_f`, widened by δ.
+    fn finish(&self, done: &mut Vec<Eigenvalue>, iv: Interval, value: f64, (k1, k2): (usize, usize)) {
+        for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
+            done.push(Eigenvalue { k, value, lower: iv.lo - self.delta, upper: iv.hi + self.delta });
+        }
     }
 }
 

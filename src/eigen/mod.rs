@@ -10,12 +10,22 @@
 //! Many targets share work (as LAPACK's `dstebz`): the active intervals form a list, each
 //! holding a contiguous group of eigenvalue indices; every round bisects all of them in
 //! parallel, and every count splits an interval for all the indices it holds.
+//!
+//! Once an interval holds a small group (≤ 8) of eigenvalues, bisection hands it to
+//! refinement (`refine.rs`): the factorization at one shift is reused for shift-and-invert
+//! subspace iteration (solves cost O(N·r) against O(N·r²) for a factorization), and
+//! Rayleigh–Ritz with Kahan / Kato–Temple residual bounds encloses the group's eigenvalues
+//! of `Ã_f` rigorously. A group near-degenerate below the compression error (symmetric
+//! geometries give such pairs) would otherwise cost a bisection step per bit.
 
 mod bisect;
 mod estimate;
+mod exact;
+mod refine;
 
 pub use bisect::{EigParams, EigStats, Eigenvalue, IntervalCount, Spectrum};
 pub use estimate::{factored_error_estimate, norm2_estimate};
+pub use exact::exact_product;
 
 use crate::factor::{Inertia, Ldlt};
 use crate::h2::H2Matrix;

@@ -82,6 +82,9 @@ pub enum Command {
         /// Absolute bisection tolerance (default 1e-2·tol·‖A‖).
         #[arg(long)]
         eig_tol: Option<f64>,
+        /// Certify brackets with exact products with A (N² entries each) up to this N.
+        #[arg(long, default_value_t = 1 << 16)]
+        exact_limit: usize,
     },
     /// Replicate a C60 crystal cell NX×NY×NZ times with seeded uniform noise, write .xyz.
     ElsesSupercell {

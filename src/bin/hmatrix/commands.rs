@@ -72,7 +72,9 @@ fn dispatch(cmd: Command) -> Result<()> {
                 json!({"n": h.n(), "shift": shift, "method": used, "sign": d.sign, "logabsdet": d.logabsdet, "time_factor_s": t.elapsed().as_secs_f64()}),
             )
         }
-        Command::Eig { common, k, range, interval, eig_tol } => eig(common, k, range, interval, eig_tol),
+        Command::Eig { common, k, range, interval, eig_tol, exact_limit } => {
+            eig(common, k, range, interval, EigParams { eig_tol, exact_limit, ..EigParams::default() })
+        }
         Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {
             let r: Vec<usize> = repeat
                 .split(',')
@@ -142,7 +144,7 @@ fn eig(
     k: Option<usize>,
     range: Option<String>,
     interval: Option<String>,
-    eig_tol: Option<f64>,
+    params: EigParams,
 ) -> Result<()> {
     let default_problem = c.kernel.is_none() && c.matrix.is_none() && c.elses.is_none();
     if default_problem {
@@ -155,7 +157,6 @@ fn eig(
     let time_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let pb = progress_bar(c.json, "bisection");
-    let params = EigParams { eig_tol, ..EigParams::default() };
     let s = Spectrum::new(&h, p.src.as_ref(), &params)?;
     let n = h.n();
     let vals = if let Some(iv) = interval {
@@ -176,6 +177,7 @@ fn eig(
         &c,
         json!({"n": n, "problem": p.name, "eigenvalues": vals, "factorizations": st.factorizations,
         "shifts_moved": st.shifts_moved, "error_estimate": st.error_estimate, "eig_tol": st.eig_tol,
+        "sharpened": st.sharpened, "exact_products": st.exact_products,
         "time_build_s": time_build, "time_eig_s": t1.elapsed().as_secs_f64(),
         "max_rank": h.report().max_rank, "memory_bytes": h.report().memory_bytes}),
     )
