@@ -1,6 +1,10 @@
-//! Helpers shared by the benchmark examples (`scaling`, `factor_scaling`): the problem
-//! they build, JSONL output, medians.
+//! Helpers shared by the examples: the benchmark problem, JSONL output, medians (here),
+//! PNG plots (`plot`) and density-of-states counting (`dos`). Every example compiles all
+//! of it, hence `allow(dead_code)`.
 #![allow(dead_code)]
+
+pub mod dos;
+pub mod plot;
 
 use hmatrix::geometry::{Geometry, Points};
 use hmatrix::kernel::RadialKernel;
