@@ -108,6 +108,31 @@ pub fn tick(v: f64) -> String {
     }
 }
 
+/// A tick label on a log axis: plain decimals from 0.001 to 10⁶, else `1e-5`.
+fn log_tick(v: f64) -> String {
+    if (1e-3..1e6).contains(&v.abs()) {
+        tick(v)
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// Ticks of a log axis in `[lo, hi]`: 1-2-5 per decade (1-1.5-2-3-5-7 over less than two decades,
+/// powers of ten only over more than five).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let decades = (hi / lo).log10();
+    let mult: &[f64] = if decades > 5.0 {
+        &[1.0]
+    } else if decades > 2.0 {
+        &[1.0, 2.0, 5.0]
+    } else {
+        &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0]
+    };
+    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let ticks = (e0..=e1).flat_map(|e| mult.iter().map(move |m| m * 10f64.powi(e)));
+    ticks.filter(|t| (lo..=hi).contains(t)).collect()
+}
+
 /// Range of a set of values, widened when empty or degenerate.
 fn span(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     let (lo, hi) = values
@@ -134,11 +159,16 @@ pub fn loglog_lines(path: &Path, labels: Labels<'_>, series: &[Series]) -> PlotR
         .margin(16)
         .x_label_area_size(50)
         .y_label_area_size(80)
-        .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?;
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(log_ticks(x0, x1)),
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )?;
     chart
         .configure_mesh()
         .x_desc(labels.x)
         .y_desc(labels.y)
+        .x_label_formatter(&|v| log_tick(*v))
+        .y_label_formatter(&|v| log_tick(*v))
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 18))
         .draw()?;
