@@ -76,9 +76,9 @@ fn area(path: &Path) -> Result<DrawingArea<BitMapBackend<'_>, Shift>, Box<dyn st
     Ok(root)
 }
 
-/// Least-squares slope of `log y` against `log x` over the points with `x, y > 0`
-/// (`None` with fewer than two distinct x).
-pub fn loglog_slope(points: &[(f64, f64)]) -> Option<f64> {
+/// Least-squares fit `log y = intercept + slope · log x` over the points with `x, y > 0`:
+/// `(slope, intercept)`, `None` with fewer than two distinct x.
+pub fn loglog_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     let logs: Vec<(f64, f64)> =
         points.iter().filter(|(x, y)| *x > 0.0 && *y > 0.0).map(|(x, y)| (x.ln(), y.ln())).collect();
     let n = logs.len() as f64;
@@ -86,7 +86,12 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> Option<f64> {
     let my = logs.iter().map(|p| p.1).sum::<f64>() / n;
     let sxx: f64 = logs.iter().map(|p| (p.0 - mx).powi(2)).sum();
     let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    (logs.len() >= 2 && sxx > 1e-12).then(|| sxy / sxx)
+    (logs.len() >= 2 && sxx > 1e-12).then(|| (sxy / sxx, my - sxy / sxx * mx))
+}
+
+/// The slope of [`loglog_fit`].
+pub fn loglog_slope(points: &[(f64, f64)]) -> Option<f64> {
+    loglog_fit(points).map(|f| f.0)
 }
 
 /// `label (slope 2.9)`, or the bare label when no slope can be fitted.
