@@ -1,6 +1,11 @@
-//! Helpers shared by the benchmark examples (`scaling`, `factor_scaling`): the problem
-//! they build, JSONL output, medians.
+//! Helpers shared by the examples: the benchmark problem, JSONL output, medians (here),
+//! PNG plots (`plot`), density-of-states counting (`dos`) and the eigenvalue benchmark
+//! report (`report`). Every example compiles all of it, hence `allow(dead_code)`.
 #![allow(dead_code)]
+
+pub mod dos;
+pub mod plot;
+pub mod report;
 
 use hmatrix::geometry::{Geometry, Points};
 use hmatrix::kernel::RadialKernel;
