@@ -39,6 +39,15 @@ pub enum BaselineError {
         /// Its `info` output.
         info: i32,
     },
+    /// A solver returned `found` eigenvalues where `expected` were asked for.
+    WrongCount {
+        /// The routine.
+        routine: &'static str,
+        /// `iu − il + 1`.
+        expected: usize,
+        /// Its `m` output.
+        found: i64,
+    },
     /// An ELPA call returned an error code other than `ELPA_OK`.
     Elpa {
         /// The call, e.g. `"elpa_setup"` or `"elpa_set_integer(na)"`.
@@ -72,6 +81,9 @@ impl fmt::Display for BaselineError {
                 write!(f, "{routine}: argument {} had an illegal value (info = {info})", -info)
             }
             BaselineError::Info { routine, info } => write!(f, "{routine} failed (info = {info})"),
+            BaselineError::WrongCount { routine, expected, found } => {
+                write!(f, "{routine} returned {found} eigenvalues, expected {expected}")
+            }
             BaselineError::Elpa { routine, code, message } => {
                 write!(f, "{routine}: ELPA error {code}: {message}")
             }

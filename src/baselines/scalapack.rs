@@ -93,8 +93,9 @@ impl Common {
 
     /// The `m` computed eigenvalues, checked to be the `iu − il + 1` requested.
     fn finish(mut self, routine: &'static str, m: c_int) -> Result<Vec<f64>, BaselineError> {
-        if m != self.iu - self.il + 1 {
-            return Err(BaselineError::Info { routine, info: i32::MIN + m.max(0) });
+        let expected = (self.iu - self.il + 1) as usize;
+        if usize::try_from(m).ok() != Some(expected) {
+            return Err(BaselineError::WrongCount { routine, expected, found: i64::from(m) });
         }
         self.w.truncate(m as usize);
         Ok(self.w)
@@ -127,8 +128,8 @@ fn with_workspace(
 ///
 /// # Errors
 /// [`BaselineError::IndexOutOfRange`] unless `1 ≤ il ≤ iu ≤ n`, [`BaselineError::TooLarge`],
-/// [`BaselineError::Info`] with routine `"pdsyevx"` (`info ≠ 0`, or `info = i32::MIN + m`
-/// when it returned a different number `m` of eigenvalues).
+/// [`BaselineError::Info`] with routine `"pdsyevx"` for `info ≠ 0`,
+/// [`BaselineError::WrongCount`] if it returned another number of eigenvalues.
 pub fn pdsyevx(a: &mut DistMatrix<'_>, il: usize, iu: usize) -> Result<Vec<f64>, BaselineError> {
     let mut c = Common::new(a, il, iu)?;
     let p = a.grid().shape().0 * a.grid().shape().1;
