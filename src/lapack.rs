@@ -2,24 +2,37 @@
 //! `dsyevd` from the system OpenBLAS (Debian's `libopenblas-dev`, which contains LAPACK;
 //! `build.rs` links `-lopenblas` when the feature is on).
 //!
-//! This is the crate's only FFI module. Both wrappers copy the lower triangle of the input
-//! into a contiguous column-major buffer (LAPACK overwrites it), run LAPACK's workspace
-//! query, and then the solver, eigenvalues only (`jobz = 'N'`). They are meant as reference
+//! With `baselines` (features `scalapack`, `elpa`) this is the crate's only FFI. The
+//! wrappers copy the lower triangle of the input into a contiguous column-major buffer
+//! (LAPACK overwrites it), run LAPACK's workspace query, and then the solver, eigenvalues
+//! only (`jobz = 'N'`). They are meant as reference
 //! values and timing baselines for small to medium `n` (dense O(n²) memory, O(n³) time).
 //!
 //! Threads: OpenBLAS picks its own thread count (`OPENBLAS_NUM_THREADS`, default = the
-//! number of cores); these wrappers set nothing.
+//! number of cores); the wrappers set nothing, [`set_num_threads`] changes it.
 
 use faer::MatRef;
 use std::ffi::c_char;
 use std::fmt;
 
 /// Why a LAPACK call did not return eigenvalues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LapackError {
-    /// LAPACK returned `info ≠ 0`: `< 0` means argument `−info` was illegal, `> 0` means
-    /// the algorithm failed to converge (see the routine's documentation).
-    Info(i32),
+    /// A LAPACK routine returned `info ≠ 0`: `< 0` means argument `−info` was illegal,
+    /// `> 0` means the algorithm failed to converge (see the routine's documentation).
+    Info {
+        /// The routine (`"dsyevr"`, `"dsyevd"`).
+        routine: &'static str,
+        /// Its `info` output.
+        info: i32,
+    },
+    /// The interval `(vl, vu]` of a range-'V' call is empty or has a NaN end.
+    BadInterval {
+        /// Lower end (exclusive).
+        vl: f64,
+        /// Upper end (inclusive).
+        vu: f64,
+    },
     /// The matrix is not square.
     NotSquare {
         /// Rows of the input.
@@ -45,8 +58,15 @@ pub enum LapackError {
 impl fmt::Display for LapackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            LapackError::Info(i) if i < 0 => write!(f, "LAPACK: argument {} had an illegal value", -i),
-            LapackError::Info(i) => write!(f, "LAPACK: no convergence (info = {i})"),
+            LapackError::Info { routine, info } if info < 0 => {
+                write!(f, "LAPACK {routine}: argument {} had an illegal value (info = {info})", -info)
+            }
+            LapackError::Info { routine, info } => {
+                write!(f, "LAPACK {routine}: no convergence (info = {info})")
+            }
+            LapackError::BadInterval { vl, vu } => {
+                write!(f, "LAPACK: the interval ({vl}, {vu}] is empty or has a NaN end")
+            }
             LapackError::NotSquare { rows, cols } => {
                 write!(f, "LAPACK: matrix is {rows} × {cols}, expected a square matrix")
             }
@@ -97,11 +117,11 @@ fn lower_copy(a: MatRef<'_, f64>) -> Result<(usize, Vec<f64>), LapackError> {
     Ok((n, buf))
 }
 
-fn check_info(info: i32) -> Result<(), LapackError> {
+fn check_info(routine: &'static str, info: i32) -> Result<(), LapackError> {
     if info == 0 {
         Ok(())
     } else {
-        Err(LapackError::Info(info))
+        Err(LapackError::Info { routine, info })
     }
 }
 
@@ -109,16 +129,26 @@ fn check_info(info: i32) -> Result<(), LapackError> {
 /// returns `info`; it is called once with one-entry buffers and `lwork = liwork = −1`,
 /// then with buffers of at least the queried sizes and the documented minima.
 fn with_workspace(
+    routine: &'static str,
     min_work: usize,
     min_iwork: usize,
     mut call: impl FnMut(&mut [f64], i32, &mut [i32], i32) -> i32,
 ) -> Result<(), LapackError> {
     let (mut work_q, mut iwork_q) = ([0.0_f64; 1], [0_i32; 1]);
-    check_info(call(&mut work_q, -1, &mut iwork_q, -1))?;
+    check_info(routine, call(&mut work_q, -1, &mut iwork_q, -1))?;
     let lwork = work_len(work_q[0], min_work.max(1))?;
     let liwork = work_len(iwork_q[0] as f64, min_iwork.max(1))?;
     let (mut work, mut iwork) = (vec![0.0_f64; lwork], vec![0_i32; liwork]);
-    check_info(call(&mut work, to_int(lwork)?, &mut iwork, to_int(liwork)?))
+    check_info(routine, call(&mut work, to_int(lwork)?, &mut iwork, to_int(liwork)?))
+}
+
+/// Which eigenvalues `dsyevr` computes.
+#[derive(Debug, Clone, Copy)]
+enum Range {
+    /// Indices `il..=iu` (1-based), range 'I'.
+    Index(usize, usize),
+    /// Values in `(vl, vu]`, range 'V'.
+    Value(f64, f64),
 }
 
 /// Eigenvalues `il..=iu` (1-based, ascending) of the symmetric matrix whose **lower
@@ -132,15 +162,40 @@ fn with_workspace(
 /// [`LapackError::NotSquare`], [`LapackError::IndexOutOfRange`] unless `1 ≤ il ≤ iu ≤ n`,
 /// [`LapackError::NonFinite`], [`LapackError::TooLarge`], [`LapackError::Info`].
 pub fn dsyevr_range(a: MatRef<'_, f64>, il: usize, iu: usize) -> Result<Vec<f64>, LapackError> {
-    let (n, mut buf) = lower_copy(a)?;
-    if il == 0 || il > iu || iu > n {
-        return Err(LapackError::IndexOutOfRange { il, iu, n });
+    dsyevr(a, Range::Index(il, iu))
+}
+
+/// All eigenvalues in the half-open interval `(vl, vu]` (ascending) of the symmetric matrix
+/// whose **lower triangle** is `a`, by LAPACK `dsyevr` (`range = 'V'`, otherwise as
+/// [`dsyevr_range`]). The result may be empty.
+///
+/// # Errors
+/// [`LapackError::BadInterval`] unless `vl < vu` (both not NaN), [`LapackError::NotSquare`],
+/// [`LapackError::NonFinite`], [`LapackError::TooLarge`], [`LapackError::Info`].
+pub fn dsyevr_interval(a: MatRef<'_, f64>, vl: f64, vu: f64) -> Result<Vec<f64>, LapackError> {
+    if vl.is_nan() || vu.is_nan() || vl >= vu {
+        return Err(LapackError::BadInterval { vl, vu });
     }
-    let (jobz, range, uplo, cmach) = (b'N' as c_char, b'I' as c_char, b'L' as c_char, b'S' as c_char);
+    dsyevr(a, Range::Value(vl, vu))
+}
+
+/// `dsyevr` with `jobz = 'N'`, `uplo = 'L'`, `abstol = 2·dlamch('S')` on a copy of `a`.
+fn dsyevr(a: MatRef<'_, f64>, range: Range) -> Result<Vec<f64>, LapackError> {
+    let (n, mut buf) = lower_copy(a)?;
+    let (range_c, il, iu, vl, vu) = match range {
+        Range::Index(il, iu) => {
+            if il == 0 || il > iu || iu > n {
+                return Err(LapackError::IndexOutOfRange { il, iu, n });
+            }
+            (b'I', il, iu, 0.0, 0.0)
+        }
+        Range::Value(..) if n == 0 => return Ok(Vec::new()),
+        Range::Value(vl, vu) => (b'V', 1, 1, vl, vu),
+    };
+    let (jobz, range_c, uplo, cmach) = (b'N' as c_char, range_c as c_char, b'L' as c_char, b'S' as c_char);
     let n_i = to_int(n)?;
     let lda = n_i.max(1);
     let (il_i, iu_i) = (to_int(il)?, to_int(iu)?);
-    let (vl, vu) = (0.0_f64, 0.0_f64);
     // SAFETY: `dlamch_` reads one character through a valid pointer to a local and returns
     // a number; it has no other side effects. (lapack-sys declares no hidden Fortran string
     // length argument; LAPACK reads only the first character of a `CHARACTER*1` argument.)
@@ -150,18 +205,18 @@ pub fn dsyevr_range(a: MatRef<'_, f64>, il: usize, iu: usize) -> Result<Vec<f64>
     let mut z = [0.0_f64; 1]; // not referenced for jobz = 'N'; ldz = 1 is valid then
     let ldz: i32 = 1;
     let mut isuppz = vec![0_i32; 2 * n.max(1)];
-    with_workspace(26 * n, 10 * n, |work, lwork, iwork, liwork| {
+    with_workspace("dsyevr", 26 * n, 10 * n, |work, lwork, iwork, liwork| {
         let mut info: i32 = 0;
         // SAFETY: every pointer points to a live local or Vec of at least the length LAPACK
         // may touch: `buf` is n·n (≥ 1) with lda = max(1, n), `w` has max(1, n) entries (at
-        // most iu − il + 1 ≤ n are written), `isuppz` 2·max(1, n), `z` one entry with ldz = 1
-        // (not referenced for jobz = 'N'), `work`/`iwork` hold `lwork`/`liwork` entries
-        // (one each for the query, which writes only the first). Scalars are references to
+        // most n are written), `isuppz` 2·max(1, n), `z` one entry with ldz = 1 (not
+        // referenced for jobz = 'N'), `work`/`iwork` hold `lwork`/`liwork` entries (one
+        // each for the query, which writes only the first). Scalars are references to
         // locals that outlive the synchronous call, which keeps no pointer.
         unsafe {
             lapack_sys::dsyevr_(
                 &jobz,
-                &range,
+                &range_c,
                 &uplo,
                 &n_i,
                 buf.as_mut_ptr(),
@@ -185,7 +240,7 @@ pub fn dsyevr_range(a: MatRef<'_, f64>, il: usize, iu: usize) -> Result<Vec<f64>
         }
         info
     })?;
-    let m = usize::try_from(m).map_err(|_| LapackError::Info(i32::MIN))?.min(n);
+    let m = usize::try_from(m).map_err(|_| LapackError::Info { routine: "dsyevr", info: i32::MIN })?.min(n);
     w.truncate(m);
     Ok(w)
 }
@@ -205,7 +260,7 @@ pub fn dsyevd_all(a: MatRef<'_, f64>) -> Result<Vec<f64>, LapackError> {
     let n_i = to_int(n)?;
     let lda = n_i;
     let mut w = vec![0.0_f64; n];
-    with_workspace(2 * n + 1, 1, |work, lwork, iwork, liwork| {
+    with_workspace("dsyevd", 2 * n + 1, 1, |work, lwork, iwork, liwork| {
         let mut info: i32 = 0;
         // SAFETY: `buf` is n·n with lda = n ≥ 1, `w` has n entries, `work`/`iwork` hold
         // `lwork`/`liwork` entries (one each for the query, which writes only the first).
@@ -229,6 +284,24 @@ pub fn dsyevd_all(a: MatRef<'_, f64>) -> Result<Vec<f64>, LapackError> {
         info
     })?;
     Ok(w)
+}
+
+extern "C" {
+    /// OpenBLAS's run-time thread setter (Debian's `libopenblas.so`, linked by `build.rs`).
+    fn openblas_set_num_threads(num_threads: std::ffi::c_int);
+}
+
+/// Sets the number of OpenBLAS threads for the following LAPACK/BLAS calls of this process
+/// (overrides `OPENBLAS_NUM_THREADS`; 0 is taken as 1, values above `i32::MAX` are clamped).
+/// Call it before BLAS work starts, not while another thread is inside a BLAS call: OpenBLAS
+/// resizes its one process-wide thread pool. (Not unit-tested for that reason; the bench
+/// driver calls it once at start-up.)
+pub fn set_num_threads(threads: usize) {
+    let t = std::ffi::c_int::try_from(threads.max(1)).unwrap_or(std::ffi::c_int::MAX);
+    // SAFETY: `openblas_set_num_threads` takes an integer by value and only resizes
+    // OpenBLAS's internal thread pool; no memory of ours is involved. (Resizing during a
+    // running BLAS call in another thread is OpenBLAS's documented misuse, see above.)
+    unsafe { openblas_set_num_threads(t) }
 }
 
 #[cfg(test)]
@@ -268,6 +341,22 @@ mod tests {
         for (x, e) in w.iter().zip(&exact) {
             assert!((x - e).abs() < 1e-13);
         }
+    }
+
+    #[test]
+    fn dsyevr_interval_matches_one_two_one() {
+        let n = 100;
+        let (a, exact) = one_two_one(n);
+        // (vl, vu] between exact eigenvalues: exactly the ones inside
+        let (vl, vu) = (0.5 * (exact[19] + exact[20]), 0.5 * (exact[39] + exact[40]));
+        let w = dsyevr_interval(a.as_ref(), vl, vu).unwrap();
+        assert_eq!(w.len(), 20);
+        for (x, e) in w.iter().zip(&exact[20..40]) {
+            assert!((x - e).abs() < 1e-13);
+        }
+        assert_eq!(dsyevr_interval(a.as_ref(), 5.0, 6.0).unwrap(), Vec::<f64>::new());
+        assert_eq!(dsyevr_interval(a.as_ref(), -1.0, 5.0).unwrap().len(), n);
+        assert_eq!(dsyevr_interval(Mat::<f64>::zeros(0, 0).as_ref(), 0.0, 1.0).unwrap(), Vec::<f64>::new());
     }
 
     #[test]
@@ -328,7 +417,13 @@ mod tests {
         let mut b = a.clone();
         b[(3, 1)] = f64::NAN;
         assert_eq!(dsyevd_all(b.as_ref()), Err(LapackError::NonFinite));
-        assert_eq!(LapackError::Info(-4).to_string(), "LAPACK: argument 4 had an illegal value");
-        assert!(LapackError::Info(3).to_string().contains("no convergence"));
+        let e = LapackError::Info { routine: "dsyevr", info: -4 };
+        assert_eq!(e.to_string(), "LAPACK dsyevr: argument 4 had an illegal value (info = -4)");
+        assert!(LapackError::Info { routine: "dsyevd", info: 3 }
+            .to_string()
+            .contains("dsyevd: no convergence"));
+        for (vl, vu) in [(1.0, 1.0), (2.0, 1.0), (f64::NAN, 1.0), (0.0, f64::NAN)] {
+            assert!(matches!(dsyevr_interval(a.as_ref(), vl, vu), Err(LapackError::BadInterval { .. })));
+        }
     }
 }

@@ -35,6 +35,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "scalapack")]
+pub mod baselines;
 pub mod block;
 pub mod cluster;
 pub mod dense;
