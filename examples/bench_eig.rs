@@ -70,6 +70,9 @@ struct Args {
     /// hmatrix: relative compression tolerance.
     #[arg(long, default_value_t = 1e-8)]
     tol: f64,
+    /// hmatrix: leaf size of the cluster tree (default: the library's).
+    #[arg(long)]
+    leaf: Option<usize>,
     /// hmatrix: bisection width (default: from tol and ‖A‖).
     #[arg(long)]
     eig_tol: Option<f64>,
@@ -184,7 +187,10 @@ fn hmatrix(args: &Args, p: &Problem, k: usize) -> Result<Outcome, BoxError> {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global()?;
     }
     let t = Instant::now();
-    let params = H2Params { tol: args.tol, ..H2Params::default() };
+    let mut params = H2Params { tol: args.tol, ..H2Params::default() };
+    if let Some(l) = args.leaf {
+        params.leaf_size = l;
+    }
     let h = H2Matrix::build(p.src.as_ref(), &p.points, p.group, params, None)?;
     let t_build = t.elapsed().as_secs_f64();
     let eig = EigParams { eig_tol: args.eig_tol, ..EigParams::default() };

@@ -17,6 +17,9 @@
 #   --dense-timeout S  kill a dense solver run after S seconds and skip it (default: none)
 #   --nugget X         nugget of matern32-ball (default 1e-2)
 #   --tol X            hmatrix compression tolerance (default 1e-8)
+#   --windows LIST     nev values to run: 1 (k = N/2) and/or 64 (N/2−31 … N/2+32);
+#                      default 1,64 (--quick: 1)
+#   --leaf L           hmatrix leaf size (default: the library's)
 #   --no-build         use the already built bench_eig
 # For each problem and N it runs every solver for k = N/2 (nev 1) and, unless --quick, for
 # the 64 eigenvalues N/2−31 … N/2+32, prints one summary line per record, and at the end
@@ -31,7 +34,7 @@ CORES=$1; shift
 NLIST=""
 if [[ $# -ge 1 && $1 != --* ]]; then NLIST=$1; shift; fi
 QUICK=0 OUT=docs/bench/eig.jsonl PROBLEMS="" SOLVERS="dsyevr,dsyevd,pdsyevx,pdsyevr,elpa1,elpa2,hmatrix"
-DENSE_MAX_N=8192 DENSE_TIMEOUT=0 NUGGET=1e-2 TOL=1e-8 BUILD=1
+DENSE_MAX_N=8192 DENSE_TIMEOUT=0 NUGGET=1e-2 TOL=1e-8 BUILD=1 WINDOWS="" LEAF=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --quick) QUICK=1; shift ;;
@@ -42,11 +45,14 @@ while [[ $# -gt 0 ]]; do
     --dense-timeout) DENSE_TIMEOUT=$2; shift 2 ;;
     --nugget) NUGGET=$2; shift 2 ;;
     --tol) TOL=$2; shift 2 ;;
+    --windows) WINDOWS=$2; shift 2 ;;
+    --leaf) LEAF=(--leaf "$2"); shift 2 ;;
     --no-build) BUILD=0; shift ;;
     *) die "unknown option $1" ;;
   esac
 done
-if [[ $QUICK == 1 ]]; then NLIST=${NLIST:-512} PROBLEMS=${PROBLEMS:-yukawa-sphere}; fi
+if [[ $QUICK == 1 ]]; then NLIST=${NLIST:-512} PROBLEMS=${PROBLEMS:-yukawa-sphere} WINDOWS=${WINDOWS:-1}; fi
+WINDOWS=${WINDOWS:-1,64}
 NLIST=${NLIST:-1024,2048,4096} PROBLEMS=${PROBLEMS:-yukawa-sphere,matern32-ball,c60}
 
 if [[ $BUILD == 1 ]]; then
@@ -68,7 +74,7 @@ run_one() {
   local solver=$1 n=$2; shift 2
   local cmd
   case $solver in
-    hmatrix) cmd=(env OPENBLAS_NUM_THREADS=1 "$BIN" --solver hmatrix --threads "$CORES" --tol "$TOL") ;;
+    hmatrix) cmd=(env OPENBLAS_NUM_THREADS=1 "$BIN" --solver hmatrix --threads "$CORES" --tol "$TOL" "${LEAF[@]}") ;;
     dsyevr|dsyevd) cmd=(env OPENBLAS_NUM_THREADS="$CORES" "$BIN" --solver "$solver" --threads "$CORES") ;;
     *) cmd=(env OPENBLAS_NUM_THREADS=1 mpirun -np "$CORES" -x OPENBLAS_NUM_THREADS "$BIN" --solver "$solver") ;;
   esac
@@ -89,8 +95,9 @@ run_one() {
 # run_problem N PROBLEM-ARGS... : every solver, for each window
 run_problem() {
   local n=$1; shift
-  local windows=("$((n / 2)) 1")
-  if [[ $QUICK == 0 && $n -ge 128 ]]; then windows+=("$((n / 2 - 31)) 64"); fi
+  local windows=()
+  if [[ ,$WINDOWS, == *,1,* ]]; then windows+=("$((n / 2)) 1"); fi
+  if [[ ,$WINDOWS, == *,64,* && $n -ge 128 ]]; then windows+=("$((n / 2 - 31)) 64"); fi
   for w in "${windows[@]}"; do
     read -r k nev <<<"$w"
     echo "# $* (n = $n): k = $k, nev = $nev, $CORES cores"

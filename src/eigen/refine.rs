@@ -185,13 +185,7 @@ impl Spectrum<'_> {
     /// Subspace iteration with one factorization: the enclosures of `Ã_f`'s eigenvalues and
     /// their Ritz vectors once all are ≤ eig_tol wide, else (on stalling) the centre of the
     /// Ritz values inside the interval, if any.
-    fn iterate(
-        &self,
-        f: &Ldlt<'_>,
-        x: &mut Mat<f64>,
-        cuts: &Cuts,
-        iv: Interval,
-    ) -> Result<Iterated> {
+    fn iterate(&self, f: &Ldlt<'_>, x: &mut Mat<f64>, cuts: &Cuts, iv: Interval) -> Result<Iterated> {
         let slack = 64.0 * f64::EPSILON * self.norm;
         let n = self.h.n();
         let (mut prev, mut centre) = (f64::INFINITY, None);
