@@ -4,7 +4,6 @@
 
 use super::median;
 use super::plot::{self, Labels, Series};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -12,29 +11,11 @@ use std::path::{Path, PathBuf};
 /// The solvers a record may name; all but `hmatrix` are dense.
 pub const SOLVERS: [&str; 7] = ["hmatrix", "dsyevr", "dsyevd", "pdsyevx", "pdsyevr", "elpa1", "elpa2"];
 
-/// One benchmark record (the driver's schema; `k`, `lambda(s)`, `norm2`, `tol`,
-/// `factorizations` and `date` are read for completeness).
-#[derive(Debug, Clone, Deserialize)]
-#[allow(dead_code)]
-pub struct Record {
-    pub solver: String,
-    pub problem: String,
-    pub n: usize,
-    pub cores: usize,
-    pub k: usize,
-    pub nev: usize,
-    pub time_s: f64,
-    pub time_build_s: Option<f64>,
-    pub peak_memory_bytes: u64,
-    pub lambda: f64,
-    pub lambdas: Vec<f64>,
-    pub abs_err: Option<f64>,
-    pub norm2: Option<f64>,
-    pub tol: Option<f64>,
-    pub factorizations: Option<usize>,
-    pub machine: String,
-    pub date: String,
-}
+/// One benchmark record: the driver's own type (`examples/bench_eig/record.rs`), so the
+/// writer and this reader cannot drift apart.
+#[path = "../bench_eig/record.rs"]
+mod record;
+pub use record::Record;
 
 /// Parses JSON lines (blank lines skipped).
 ///

@@ -24,7 +24,7 @@ mod exact;
 mod refine;
 
 pub use bisect::{EigParams, EigStats, Eigenvalue, IntervalCount, Spectrum};
-pub use estimate::{factored_error_estimate, norm2_estimate};
+pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
 pub use exact::exact_product;
 
 use crate::factor::{Inertia, Ldlt};

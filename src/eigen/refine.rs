@@ -77,9 +77,7 @@ impl Cuts {
 
     fn pieces(&self) -> Vec<Interval> {
         let w = self.0.windows(2);
-        w.filter(|p| p[1].1 > p[0].1)
-            .map(|p| Interval { lo: p[0].0, hi: p[1].0, nlo: p[0].1, nhi: p[1].1 })
-            .collect()
+        w.filter(|p| p[1].1 > p[0].1).map(|p| Interval::new(p[0].0, p[1].0, p[0].1, p[1].1)).collect()
     }
 }
 
