@@ -155,17 +155,18 @@ impl Group {
     }
 
     /// Every N with an hmatrix time and a dense time: `(N, fastest dense time / hmatrix
-    /// time)`, hmatrix's time including its construction with `build` (N without a build
-    /// time are then left out).
-    pub fn speedups(&self, build: bool) -> Vec<(usize, f64)> {
+    /// time)`. hmatrix's `time_s` includes its construction; with `eig_only` the
+    /// construction is left out (a matrix built once and reused; N without a build time are
+    /// then left out).
+    pub fn speedups(&self, eig_only: bool) -> Vec<(usize, f64)> {
         let Some(h) = self.hmatrix() else { return Vec::new() };
-        let time = |c: &Cell| if build { c.build.map(|b| c.time + b) } else { Some(c.time) };
+        let time = |c: &Cell| if eig_only { c.build.map(|b| c.time - b) } else { Some(c.time) };
         h.cells.iter().filter_map(|(&n, c)| Some((n, self.fastest_dense(n)?.1 / time(c)?))).collect()
     }
 
-    /// Where hmatrix (with `build`: including construction) overtakes.
-    pub fn overtake(&self, build: bool) -> Overtake {
-        let s = self.speedups(build);
+    /// Where hmatrix (with `eig_only`: without its construction) overtakes.
+    pub fn overtake(&self, eig_only: bool) -> Overtake {
+        let s = self.speedups(eig_only);
         let Some(&(first, _)) = s.first() else { return Overtake::NoData };
         match s.iter().rposition(|&(_, x)| x <= 1.0) {
             None => Overtake::Always(first),
@@ -230,7 +231,7 @@ fn time_table(g: &Group, md: &mut String) {
     let head: Vec<&str> = g.lines.iter().map(|l| l.label.as_str()).collect();
     let _ = writeln!(
         md,
-        "| N | {} | fastest dense | speed-up | speed-up incl. build | hmatrix abs_err |",
+        "| N | {} | fastest dense | speed-up | speed-up, matrix built | hmatrix abs_err |",
         head.join(" | ")
     );
     let _ = writeln!(md, "|---:|{}---|---:|---:|---:|", "---:|".repeat(head.len()));
@@ -240,7 +241,7 @@ fn time_table(g: &Group, md: &mut String) {
         let hc = h.and_then(|l| l.cells.get(&n));
         let best = g.fastest_dense(n);
         let up = hc.zip(best).map(|(c, b)| b.1 / c.time);
-        let up_build = hc.zip(best).and_then(|(c, b)| Some(b.1 / (c.time + c.build?)));
+        let up_build = hc.zip(best).and_then(|(c, b)| Some(b.1 / (c.time - c.build?)));
         let _ = writeln!(
             md,
             "| {n} | {} | {} | {} | {} | {} |",
@@ -256,7 +257,7 @@ fn time_table(g: &Group, md: &mut String) {
 fn time_cell(c: &Cell) -> String {
     let mut s = secs(c.time);
     if let Some(b) = c.build {
-        let _ = write!(s, " (+{} build)", secs(b));
+        let _ = write!(s, " (build {})", secs(b));
     }
     if c.runs > 1 {
         let _ = write!(s, " [{}]", c.runs);
@@ -276,7 +277,7 @@ fn memory_table(g: &Group, md: &mut String) {
 }
 
 fn overtake_text(g: &Group, build: bool) -> String {
-    let who = if build { "hmatrix including construction" } else { "hmatrix" };
+    let who = if build { "hmatrix with the matrix already built" } else { "hmatrix" };
     let cross = opt(g.extrapolated_crossing().filter(|_| !build), |x| {
         format!("; the fitted power laws cross near N ≈ {x:.0}")
     });
@@ -313,15 +314,15 @@ pub fn markdown(groups: &[Group], input: &str, png_dir: &str) -> String {
     );
     let _ = writeln!(
         md,
-        "number in brackets); hmatrix's construction time (`time_build_s`) is shown as `+… build`."
+        "number in brackets). hmatrix's time includes its construction (`time_build_s`, shown as"
     );
     let _ = writeln!(
         md,
-        "Speed-up = fastest dense time / hmatrix time (> 1: hmatrix is faster); `incl. build` adds"
+        "`build …`). Speed-up = fastest dense time / hmatrix time (> 1: hmatrix is faster); `matrix built`"
     );
     let _ = writeln!(
         md,
-        "the construction to hmatrix's time. `abs_err` is the largest of the records. Memory is the"
+        "leaves the construction out (one matrix serves many eigenvalues). `abs_err` is the largest of the records. Memory is the"
     );
     let _ = writeln!(md, "median peak memory in MB (10⁶ bytes).\n");
     for g in groups {
