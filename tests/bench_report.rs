@@ -54,7 +54,9 @@ fn markdown_and_pngs() {
         "{md}"
     );
     assert!(md.contains("hmatrix overtakes the fastest dense solver at **N = 2000**"));
-    assert!(md.contains("hmatrix with the matrix already built overtakes the fastest dense solver at **N = 2000**"));
+    assert!(md.contains(
+        "hmatrix with the matrix already built overtakes the fastest dense solver at **N = 2000**"
+    ));
     assert!(md.contains(
         "| 8000 | 16.00 (build 8.00) | 512 | 410 | – | 200 | pdsyevx (16 cores) | 12.5× | 25.0× |"
     ));
