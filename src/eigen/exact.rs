@@ -59,18 +59,21 @@ pub(super) struct Group<'g> {
 }
 
 /// Brackets of `λ_k(A)` for the group: `(lower, upper, value)` per eigenvalue, each within
-/// its δ-bracket (the δ-brackets themselves when `A`'s residual does not certify more), and
-/// the number of exact products spent (0 when the counts leave no gap of `A` to use).
+/// its δ-bracket (the δ-brackets themselves when `A`'s residual does not certify more), with
+/// A's Ritz values as the values, and the number of exact products spent.
 pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) -> (Brackets, usize) {
     let weyl: Brackets = g.enc.iter().map(|e| (e.lo - g.delta, e.hi + g.delta, e.value)).collect();
+    let Some((rho, e)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
+    // Without a certificate A's Ritz values are still the better estimates of λ(A) (their
+    // error is quadratic in the Ritz vectors' error): use them as values, keep ±δ brackets.
+    let estimates: Brackets = weyl.iter().zip(&rho).map(|(w, &r)| (w.0, w.1, r.clamp(w.0, w.1))).collect();
     let (alpha, beta) = (g.lo + g.delta, g.hi - g.delta);
     if weyl.iter().any(|w| w.0 <= alpha || w.1 >= beta) {
-        return (weyl, 0);
+        return (estimates, 1);
     }
-    let Some((rho, e)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
     let m = g.enc.len();
     if m > 1 && rho.iter().any(|&r| r - e <= alpha || r + e >= beta) {
-        return (weyl, 1);
+        return (estimates, 1);
     }
     // rounding of the Rayleigh quotient itself: |fl(zᵀAz) − zᵀAz| ≲ n·ε·‖A‖
     let round = src.n() as f64 * f64::EPSILON * g.norm;
@@ -79,7 +82,7 @@ pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) 
         let (l, u) = if m == 1 { enclosure(alpha, beta, r, e) } else { (r - e, r + e) };
         let (l, u) = ((l - round).max(w.0), (u + round).min(w.1));
         if l > u {
-            return (weyl, 1);
+            return (estimates, 1);
         }
         out.push((l, u, r.clamp(l, u)));
     }
