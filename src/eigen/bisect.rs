@@ -104,11 +104,16 @@ pub(super) struct Interval {
     pub(super) nhi: usize,
     /// Cut next at the interpolated position of the targets (else at the midpoint).
     pub(super) interp: bool,
+    /// The leftmost shift known with count `nlo` and the rightmost with count `nhi`:
+    /// `λ_{nlo} < glo` and `λ_{nhi+1} ≥ ghi`, the widest gap around the interval's
+    /// eigenvalues that the counts prove (what certification against `A` needs).
+    pub(super) glo: f64,
+    pub(super) ghi: f64,
 }
 
 impl Interval {
     pub(super) fn new(lo: f64, hi: f64, nlo: usize, nhi: usize) -> Self {
-        Interval { lo, hi, nlo, nhi, interp: true }
+        Interval { lo, hi, nlo, nhi, interp: true, glo: lo, ghi: hi }
     }
 
     /// Where to cut next for the targets `k1..=k2` it holds. Counting-function
@@ -349,7 +354,11 @@ impl<'a> Spectrum<'a> {
                     Step::Split(nm, m) => {
                         let nm = nm.clamp(iv.nlo, iv.nhi);
                         let width = iv.hi - iv.lo;
-                        for half in [Interval { hi: m, nhi: nm, ..iv }, Interval { lo: m, nlo: nm, ..iv }] {
+                        let ghi = if nm == iv.nhi { iv.ghi } else { m };
+                        let glo = if nm == iv.nlo { iv.glo } else { m };
+                        for half in
+                            [Interval { hi: m, nhi: nm, ghi, ..iv }, Interval { lo: m, nlo: nm, glo, ..iv }]
+                        {
                             if holds(&half) {
                                 active.push(Interval { interp: half.hi - half.lo <= 0.5 * width, ..half });
                             }

@@ -48,7 +48,7 @@ pub fn exact_product(src: &dyn EntrySource, z: MatRef<'_, f64>) -> Mat<f64> {
 
 /// What certification needs to know about a refined group.
 pub(super) struct Group<'g> {
-    /// Count bracket of the group: `ν(lo) = nlo`, `ν(hi) = nlo + m`.
+    /// Widest count bracket of the group: `λ_{nlo} < lo`, `λ_{nlo+m+1} ≥ hi` (`Ã_f`).
     pub(super) lo: f64,
     pub(super) hi: f64,
     /// δ ≥ ‖A − Ã_f‖₂ and ‖A‖ (for the rounding allowance).

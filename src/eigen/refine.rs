@@ -75,9 +75,30 @@ impl Cuts {
         (a, b)
     }
 
-    fn pieces(&self) -> Vec<Interval> {
-        let w = self.0.windows(2);
-        w.filter(|p| p[1].1 > p[0].1).map(|p| Interval::new(p[0].0, p[1].0, p[0].1, p[1].1)).collect()
+    /// The pieces of `iv` between cuts that hold eigenvalues, each with the widest gap
+    /// the counts prove (`glo`, `ghi`; `iv`'s own where the count is `iv`'s).
+    fn pieces(&self, iv: &Interval) -> Vec<Interval> {
+        let first_with = |c: usize| {
+            if c == iv.nlo {
+                iv.glo
+            } else {
+                self.0.iter().find(|p| p.1 == c).map_or(iv.lo, |p| p.0)
+            }
+        };
+        let last_with = |c: usize| {
+            if c == iv.nhi {
+                iv.ghi
+            } else {
+                self.0.iter().rev().find(|p| p.1 == c).map_or(iv.hi, |p| p.0)
+            }
+        };
+        let w = self.0.windows(2).filter(|p| p[1].1 > p[0].1);
+        w.map(|p| Interval {
+            glo: first_with(p[0].1),
+            ghi: last_with(p[1].1),
+            ..Interval::new(p[0].0, p[1].0, p[0].1, p[1].1)
+        })
+        .collect()
     }
 }
 
@@ -153,20 +174,19 @@ impl Spectrum<'_> {
             let (f, c, s) = self.factor(sigma)?;
             cuts.insert(s, c);
             match self.iterate(&f, &mut x, &cuts, iv)? {
-                Ok((done, z)) => return Ok(Refined::Done(self.certified(&done, z.as_ref(), &cuts, iv))),
+                Ok((done, z)) => return Ok(Refined::Done(self.certified(&done, z.as_ref(), iv))),
                 Err(Some(centre)) if iv.lo < centre && centre < iv.hi => sigma = centre,
                 Err(_) => break,
             }
         }
-        Ok(Refined::Split(cuts.pieces()))
+        Ok(Refined::Split(cuts.pieces(&iv)))
     }
 
     /// Brackets of `λ_k(A)` for a refined group of `Ã_f` (enclosures `enc`, Ritz vectors
     /// `z`): δ-widened, and sharpened by exact residuals with `A` when `n ≤ exact_limit`.
-    fn certified(&self, enc: &[Enclosed], z: MatRef<'_, f64>, cuts: &Cuts, iv: Interval) -> Vec<Enclosed> {
+    fn certified(&self, enc: &[Enclosed], z: MatRef<'_, f64>, iv: Interval) -> Vec<Enclosed> {
         let brackets = if self.h.n() <= self.exact_limit {
-            let (lo, hi) = (cuts.bracket(iv.nlo + 1).0, cuts.bracket(iv.nhi).1);
-            let g = Group { lo, hi, delta: self.delta, norm: self.norm, enc };
+            let g = Group { lo: iv.glo, hi: iv.ghi, delta: self.delta, norm: self.norm, enc };
             let (b, products) = certify(self.src, z, &g);
             self.exact_products.fetch_add(products, Ordering::Relaxed);
             let sharper =
@@ -277,9 +297,11 @@ mod tests {
         c.insert(9.0, 1); // outside: ignored
         assert_eq!(c.bracket(4), (0.0, 2.0));
         assert_eq!(c.bracket(6), (4.0, 8.0));
-        let p = c.pieces();
+        let p = c.pieces(&super::Interval::new(0.0, 8.0, 3, 7));
         assert_eq!(p.len(), 2);
         assert_eq!((p[0].lo, p[0].hi, p[0].nlo, p[0].nhi), (0.0, 2.0, 3, 5));
         assert_eq!((p[1].lo, p[1].hi, p[1].nlo, p[1].nhi), (4.0, 8.0, 5, 7));
+        // the widest proven gaps: ν = 5 holds from 2 to 4, so λ_5 < 2 and λ_6 ≥ 4
+        assert_eq!((p[0].glo, p[0].ghi, p[1].glo, p[1].ghi), (0.0, 4.0, 2.0, 8.0));
     }
 }
