@@ -59,18 +59,20 @@ pub(super) struct Group<'g> {
 }
 
 /// Brackets of `λ_k(A)` for the group: `(lower, upper, value)` per eigenvalue, each within
-/// its δ-bracket (the δ-brackets themselves when `A`'s residual does not certify more), with
-/// A's Ritz values as the values, and the number of exact products spent.
+/// its δ-bracket (the δ-brackets themselves when `A`'s residual does not certify more; A's
+/// Ritz values as the values once a product was spent), and the number of exact products.
 pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) -> (Brackets, usize) {
     let weyl: Brackets = g.enc.iter().map(|e| (e.lo - g.delta, e.hi + g.delta, e.value)).collect();
-    let Some((rho, e)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
-    // Without a certificate A's Ritz values are still the better estimates of λ(A) (their
-    // error is quadratic in the Ritz vectors' error): use them as values, keep ±δ brackets.
-    let estimates: Brackets = weyl.iter().zip(&rho).map(|(w, &r)| (w.0, w.1, r.clamp(w.0, w.1))).collect();
     let (alpha, beta) = (g.lo + g.delta, g.hi - g.delta);
+    // No proven gap of A around the group (its neighbours are within 2δ): an exact product
+    // (N² entries) could not certify anything, so none is spent.
     if weyl.iter().any(|w| w.0 <= alpha || w.1 >= beta) {
-        return (estimates, 1);
+        return (weyl, 0);
     }
+    let Some((rho, e)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
+    // Where the residual does not certify, A's Ritz values are still the better estimates
+    // of λ(A) (error quadratic in the Ritz vectors' error): values, with ±δ brackets.
+    let estimates: Brackets = weyl.iter().zip(&rho).map(|(w, &r)| (w.0, w.1, r.clamp(w.0, w.1))).collect();
     let m = g.enc.len();
     if m > 1 && rho.iter().any(|&r| r - e <= alpha || r + e >= beta) {
         return (estimates, 1);
