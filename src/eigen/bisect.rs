@@ -1,6 +1,6 @@
 //! Multi-target bisection on inertia counts, with certified brackets.
 
-use super::estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
+use super::estimate::{factored_error_estimate, spectrum_ends_estimate};
 use super::refine::{Refined, MAX_GROUP};
 use crate::error::{Error, Result};
 use crate::factor::Ldlt;
@@ -64,7 +64,7 @@ pub struct EigStats {
     pub factorizations: usize,
     /// Shifts moved because they produced a zero or non-finite pivot.
     pub shifts_moved: usize,
-    /// Power-method estimate of `‖Ã‖₂`.
+    /// Power-method estimate of `‖Ã‖₂` (the larger magnitude of the estimated spectrum ends).
     pub norm_estimate: f64,
     /// δ: estimate of `‖A − Ã_f‖₂` plus rounding allowance, added to every bracket.
     pub error_estimate: f64,
@@ -167,7 +167,10 @@ impl<'a> Spectrum<'a> {
         if params.error_samples == 0 {
             return Err(Error::invalid("error_samples", 0, "a positive integer"));
         }
-        let norm = norm2_estimate(h, params.seed);
+        // Both ends of the spectrum, once: the larger magnitude is the norm estimate (the
+        // dominant eigenvalue's Rayleigh quotient), and they seed the start interval.
+        let ends = spectrum_ends_estimate(h, params.seed);
+        let norm = ends.0.abs().max(ends.1.abs());
         let scale = if norm > 0.0 { norm } else { 1.0 };
         let delta = factored_error_estimate(h, src, params.error_samples, params.seed)? + 1e-12 * scale;
         let eig_tol = params.eig_tol.unwrap_or((1e-2 * h.params().tol * scale).max(1e-14 * scale));
@@ -186,7 +189,7 @@ impl<'a> Spectrum<'a> {
             sharpened: AtomicUsize::new(0),
             exact_products: AtomicUsize::new(0),
         };
-        s.start = s.start_interval(spectrum_ends_estimate(h, params.seed))?;
+        s.start = s.start_interval(ends)?;
         Ok(s)
     }
 
