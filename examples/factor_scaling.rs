@@ -9,8 +9,8 @@
 //!   spectrum, i.e. an indefinite factorization as used by bisection.
 //! * **factor/build**: ratio of the two.
 //! * **top rank**: largest basis rank on tree level 1 (`report().ranks` last entry);
-//!   **max rank**: `report().max_rank` over all levels; **root**: the size of the dense
-//!   root block, `rank(ClusterId(1)) + rank(ClusterId(2))`.
+//!   **max rank**: `report().max_rank` over all levels; **top**: the size of the dense
+//!   top block and the tree level whose skeletons form it (`H2Matrix::top_block`).
 //! * **memory MB**: `report().memory_bytes` in 10⁶ bytes.
 //! * for `N ≤ --dense-max-n`, in the same run: **dense s**, the median wall time of `reps`
 //!   faer `Mat::lblt(Side::Lower)` (Bunch–Kaufman) on `source::to_dense(&src)` (the dense
@@ -32,7 +32,6 @@ mod common;
 
 use clap::Parser;
 use faer::Side;
-use hmatrix::cluster::ClusterId;
 use hmatrix::eigen::norm2_estimate;
 use hmatrix::factor::Ldlt;
 use hmatrix::h2::{H2Matrix, H2Params};
@@ -58,6 +57,12 @@ struct Args {
     /// Relative compression tolerance.
     #[arg(long, default_value_t = 1e-8)]
     tol: f64,
+    /// Leaf size of the cluster tree (default: `H2Params::default()`).
+    #[arg(long)]
+    leaf: Option<usize>,
+    /// Level of the dense top block (default: chosen by the flop model).
+    #[arg(long)]
+    top_level: Option<usize>,
     /// Repetitions of each factorization (the median is reported).
     #[arg(long, default_value_t = 3)]
     reps: usize,
@@ -114,7 +119,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.min_n == 0 || args.max_n < args.min_n || args.reps == 0 {
         return Err("need 0 < min-n ≤ max-n and reps ≥ 1".into());
     }
-    let params = H2Params { tol: args.tol, ..H2Params::default() };
+    let defaults = H2Params::default();
+    let params = H2Params {
+        tol: args.tol,
+        leaf_size: args.leaf.unwrap_or(defaults.leaf_size),
+        top_level: args.top_level,
+        ..defaults
+    };
     let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let threads = rayon::current_num_threads();
     let started = common::unix_time();
@@ -145,7 +156,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!();
     println!(
-        "| N | build s | factor s | factor/build | top rank | max rank | root | memory MB | dense LBLᵀ s | dense/H² |"
+        "| N | build s | factor s | factor/build | top rank | max rank | top (level) | memory MB | dense LBLᵀ s | dense/H² |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 
@@ -196,9 +207,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let rep = h.report();
         let top_rank = rep.ranks.last().map_or(0, |r| r.max);
-        let root = h.rank(ClusterId(1)) + h.rank(ClusterId(2));
+        let (top_level, root) = h.top_block();
         println!(
-            "| {} | {:.3} | {:.4} | {:.3} | {} | {} | {} | {:.1} | {} | {} |",
+            "| {} | {:.3} | {:.4} | {:.3} | {} | {} | {} ({}) | {:.1} | {} | {} |",
             n,
             build_s,
             factor_s,
@@ -206,6 +217,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             top_rank,
             rep.max_rank,
             root,
+            top_level,
             rep.memory_bytes as f64 / 1e6,
             dense_s.map_or("–".to_string(), |d| format!("{d:.4}")),
             dense_s.map_or("–".to_string(), |d| format!("{:.2}", d / factor_s)),
@@ -221,6 +233,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "top_rank": top_rank,
             "max_rank": rep.max_rank,
             "root_size": root,
+            "top_level": top_level,
             "memory_bytes": rep.memory_bytes,
             "dense_lblt_s": dense_s,
             "dense_lblt_times_s": dense_times,

@@ -174,3 +174,43 @@ fn factorization_is_deterministic_across_thread_counts() {
     let diff = (&a.2 - &b2.2).norm_max();
     assert!(a.2 == b2.2, "max diff {diff:e}");
 }
+
+/// The dense top can sit on any tree level: the same `Ã_f` is factored, so the counts at
+/// shifts between its eigenvalues are the same exact ones, and the solutions agree to the
+/// conditioning of `Ã_f − σI` (checked through the residual against the dense `Ã_f`).
+#[test]
+fn every_top_level_factors_the_same_matrix() {
+    let p = kernel_problem("yukawa", "sphere", 1500, 0.0);
+    let base = H2Params { tol: 1e-7, leaf_size: 48, ..H2Params::default() };
+    let h1 = build(&p, H2Params { top_level: Some(1), ..base.clone() });
+    let depth = h1.tree().depth();
+    assert!(depth >= 4, "depth {depth}");
+    let n = p.dense.nrows();
+    let af = h1.matvec_factored(Mat::<f64>::identity(n, n).as_ref()).unwrap();
+    let evf = eigenvalues(&af);
+    let norm = evf.iter().fold(0f64, |m, x| m.max(x.abs()));
+    let b = random_mat(n, 2, 3);
+    for t in [2, depth - 1, depth, depth + 5] {
+        let h = build(&p, H2Params { top_level: Some(t), ..base.clone() });
+        assert_eq!(h.top_block().0, t.min(depth));
+        let aft = h.matvec_factored(Mat::<f64>::identity(n, n).as_ref()).unwrap();
+        assert!((&aft - &af).norm_max() <= 1e-12 * norm, "top {t}: a different Ã_f");
+        for i in (0..n - 1).step_by(n / 40) {
+            if evf[i + 1] - evf[i] < 1e-11 * norm {
+                continue;
+            }
+            let s = 0.5 * (evf[i] + evf[i + 1]);
+            assert_eq!(Ldlt::new(&h, s).unwrap().inertia().negative, i + 1, "top {t}, shift {s}");
+        }
+        let s = 0.5 * (evf[n / 3] + evf[n / 3 + 1]);
+        let x = Ldlt::new(&h, s).unwrap().solve(b.as_ref());
+        let mut a = af.clone();
+        for i in 0..n {
+            a[(i, i)] -= s;
+        }
+        let bwd = (&a * &x - &b).norm_l2() / (norm * x.norm_l2() + b.norm_l2());
+        assert!(bwd <= 1e-12, "top {t}: backward error {bwd:e} against Ã_f");
+    }
+    let auto = build(&p, base);
+    assert!((1..=depth).contains(&auto.top_block().0));
+}

@@ -7,7 +7,9 @@
 //! merged `[[S_c1, T_c], [T_cᵀ, S_c2]]` above, with `T_c = U_c1ᵀ Ã(c1,c2) U_c2`), rotate
 //! `D' = Q_cᵀ D_c Q_c` with `Q_c = [U_c⊥ | U_c]`, factor the complement block `D'_⊥⊥`
 //! densely (Bunch–Kaufman or Cholesky), and pass the Schur complement
-//! `S_c = D'_oo − D'_o⊥ D'_⊥⊥⁻¹ D'_⊥o` to the parent. The root block is factored densely.
+//! `S_c = D'_oo − D'_o⊥ D'_⊥⊥⁻¹ D'_⊥o` to the parent. The elimination stops at a tree
+//! level `t` (chosen at build by a flop model, `h2/top.rs`): the Schur complements of its
+//! clusters and their precomputed couplings form one dense top block, factored densely.
 //! Because the bases span each cluster's whole off-diagonal block row, the complement
 //! coordinates do not couple to other clusters, and the elimination of one node never
 //! touches another node of its level: all nodes of a level run in parallel.

@@ -2,7 +2,7 @@
 //!
 //! Forward (leaves → root), at node `c` with local right-hand side `v_c`:
 //! `y = Q_cᵀ v_c`, `u_c = D'_⊥⊥⁻¹ y_⊥`, and `z_c = y_o − Yᵀ y_⊥` goes up.
-//! Root: `x_root = D_root⁻¹ v_root`. Backward (root → leaves), with `x_o` from the parent:
+//! Top (the level-`t` clusters' `z_c` stacked, `h2/top.rs`): `x_top = D_top⁻¹ v_top`. Backward (root → leaves), with `x_o` from the parent:
 //! `x_⊥ = u_c − Y x_o`, and `Q_c [x_⊥; x_o]` is the node's solution in its coordinates.
 
 use super::pivot::BlockFactor;
@@ -23,7 +23,8 @@ pub(crate) fn solve<F: BlockFactor>(h: &H2Matrix, f: &Ulv<F>, b: MatRef<'_, f64>
     let nc = (2 << tree.depth()) - 1;
     let mut up: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, m)).collect();
     let mut kept: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, m)).collect();
-    for l in (1..=tree.depth()).rev() {
+    let t = h.top.level.max(1);
+    for l in (t..=tree.depth()).rev() {
         let ids: Vec<ClusterId> = tree.level(l).collect();
         let out = pmap(par, &ids, |&c| {
             let node = f.nodes[c.idx()].as_ref().expect("factored");
@@ -41,13 +42,26 @@ pub(crate) fn solve<F: BlockFactor>(h: &H2Matrix, f: &Ulv<F>, b: MatRef<'_, f64>
             up[c.idx()] = z;
         }
     }
-    let mut x_root = local(h, tree.root(), bt.as_ref(), &up);
-    f.root.solve_in_place(x_root.as_mut());
     // down[c]: x_o of node c (its solution in the parent's coordinates)
     let mut down: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, m)).collect();
     let mut xt = Mat::zeros(h.n(), m);
-    scatter(h, tree.root(), x_root, &mut down, &mut xt);
-    for l in 1..=tree.depth() {
+    if tree.depth() == 0 {
+        let mut x = local(h, tree.root(), bt.as_ref(), &up);
+        f.root.solve_in_place(x.as_mut());
+        scatter(h, tree.root(), x, &mut down, &mut xt);
+    } else {
+        // the dense top: the level-t clusters' z_c stacked, solved, handed back
+        let offsets = &h.top.offsets;
+        let mut x = Mat::zeros(h.top.size(), m);
+        for (c, &o) in tree.level(t).zip(offsets) {
+            x.as_mut().subrows_mut(o, up[c.idx()].nrows()).copy_from(&up[c.idx()]);
+        }
+        f.root.solve_in_place(x.as_mut());
+        for (c, &o) in tree.level(t).zip(offsets) {
+            down[c.idx()] = x.as_ref().subrows(o, h.rank(c)).to_owned();
+        }
+    }
+    for l in t..=tree.depth() {
         let ids: Vec<ClusterId> = tree.level(l).collect();
         let out = pmap(par, &ids, |&c| {
             let node = f.nodes[c.idx()].as_ref().expect("factored");

@@ -34,7 +34,7 @@ impl<F: BlockFactor> Ulv<F> {
         let nc = (2 << tree.depth()) - 1;
         let mut nodes: Vec<Option<Node<F>>> = (0..nc).map(|_| None).collect();
         let mut schur: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, 0)).collect();
-        for l in (1..=tree.depth()).rev() {
+        for l in (h.top.level.max(1)..=tree.depth()).rev() {
             let ids: Vec<ClusterId> = tree.level(l).collect();
             let out = pmap(h.params().parallel, &ids, |&c| {
                 let dr = rotated_block(h, c, shift, &schur);
@@ -46,8 +46,8 @@ impl<F: BlockFactor> Ulv<F> {
                 schur[c.idx()] = s;
             }
         }
-        let d = diagonal_block(h, tree.root(), shift, &schur);
-        let root = F::factor(d.as_ref(), 0, 0)?;
+        let d = top_block(h, shift, &schur);
+        let root = F::factor(d.as_ref(), h.top.level, 0)?;
         Ok(Ulv { nodes, root, shift })
     }
 
@@ -80,6 +80,23 @@ fn rotated_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> 
     }
     let q = h.full_basis(c);
     congruence(q, diagonal_block(h, c, shift, schur).as_ref(), q)
+}
+
+/// The dense top block: the Schur complements of the top level's clusters on the
+/// diagonal, the precomputed `U_cᵀ Ã_f(c, d) U_d` elsewhere (`h2/top.rs`); the shifted
+/// leaf block of a one-leaf tree.
+fn top_block(h: &H2Matrix, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
+    let tree = h.tree();
+    if tree.depth() == 0 {
+        return diagonal_block(h, tree.root(), shift, schur);
+    }
+    let top = &h.top;
+    let mut d = top.coupling.clone();
+    for (c, &o) in tree.level(top.level).zip(&top.offsets) {
+        let s = &schur[c.idx()];
+        d.as_mut().submatrix_mut(o, o, s.nrows(), s.ncols()).copy_from(s);
+    }
+    d
 }
 
 /// `D_c`: the shifted dense diagonal block at a leaf, else `[[S_c1, T_c], [T_cᵀ, S_c2]]`.

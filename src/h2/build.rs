@@ -135,6 +135,7 @@ impl H2Matrix {
             coupling,
             sibling: Vec::new(),
             leaf_rotated: Vec::new(),
+            top: super::top::Top::none(),
             report: BuildReport::default(),
         };
         if h.is_factorizable() {
@@ -143,6 +144,10 @@ impl H2Matrix {
             }
             h.sibling = sibling_projections(&h);
             h.leaf_rotated = leaf_rotations(&h);
+            let level = super::top::choose_level(&h, h.params.top_level);
+            if level > 0 {
+                h.top = super::top::assemble(&h, level);
+            }
         }
         h.report = BuildReport::measure(&h, src, t0.elapsed().as_secs_f64());
         h.report.far_sample_fallbacks = fallbacks;

@@ -22,6 +22,7 @@ pub(crate) mod build;
 mod matvec;
 mod report;
 mod sample;
+pub(crate) mod top;
 
 pub use report::{BuildReport, LevelRanks};
 
@@ -63,6 +64,11 @@ pub struct H2Params {
     /// Run the per-level batches in parallel on the current rayon pool (default true).
     /// Results are identical either way.
     pub parallel: bool,
+    /// Tree level whose clusters' skeleton coordinates form the dense top block of the
+    /// factorizations (clamped to `1..=depth`). `None` (default): the level that
+    /// minimizes a flop model of one factorization (`h2/top.rs`). Any level factors the
+    /// same `Ã_f`; only the cost changes.
+    pub top_level: Option<usize>,
 }
 
 impl Default for H2Params {
@@ -76,6 +82,7 @@ impl Default for H2Params {
             far_samples: 96,
             sampling_eta: 0.7,
             parallel: true,
+            top_level: None,
         }
     }
 }
@@ -95,6 +102,8 @@ pub struct H2Matrix {
     pub(crate) sibling: Vec<Mat<f64>>,
     /// Per leaf: `Q_cᵀ D_cc Q_c`, the rotated diagonal block (shift-independent; near-and-far only).
     pub(crate) leaf_rotated: Vec<Mat<f64>>,
+    /// The shift-independent part of the factorizations' dense top block.
+    pub(crate) top: top::Top,
     pub(crate) report: BuildReport,
 }
 
@@ -148,6 +157,15 @@ impl H2Matrix {
         }
     }
 
+    /// Tree level whose clusters' skeletons form the factorizations' dense top block, and
+    /// its size (`(0, n)` for a one-leaf tree, `(0, 0)` if not factorizable).
+    pub fn top_block(&self) -> (usize, usize) {
+        match self.tree.depth() {
+            0 if self.is_factorizable() => (0, self.n()),
+            _ => (self.top.level, self.top.size()),
+        }
+    }
+
     /// Whether the bases span the near field (needed by the factorizations).
     pub fn is_factorizable(&self) -> bool {
         self.params.basis == BasisSpan::NearAndFar
@@ -159,7 +177,8 @@ impl H2Matrix {
             .iter()
             .flat_map(|v| v.iter())
             .map(|m| m.nrows() * m.ncols())
-            .sum();
+            .sum::<usize>()
+            + self.top.coupling.nrows() * self.top.coupling.ncols();
         entries * 8 + self.n() * 16
     }
 }
