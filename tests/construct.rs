@@ -29,6 +29,9 @@ fn matvec_error_within_ten_tol_for_every_kernel() {
                 let h = build(&p, H2Params { tol, admissibility: adm, leaf_size: 48, ..Default::default() });
                 let err = matvec_rel_err(&h, &p.dense, i as u64);
                 assert!(err <= 10.0 * tol, "{k} on {g} n={n} {adm:?} tol {tol:e}: error {err:.3e}");
+                let tr: f64 = (0..n).map(|i| p.dense[(i, i)]).sum();
+                let scale: f64 = (0..n).map(|i| p.dense[(i, i)].abs()).sum();
+                assert!((h.trace() - tr).abs() <= 1e-13 * scale, "{k}: trace {} vs {tr}", h.trace());
                 let est = h.report().rel_err_estimate;
                 assert!(est <= 10.0 * tol, "{k} {adm:?} tol {tol:e}: estimate {est:.3e}");
             }

@@ -171,6 +171,18 @@ impl H2Matrix {
         self.params.basis == BasisSpan::NearAndFar
     }
 
+    /// `tr(Ã) = tr(A)`: the diagonal lies in the dense leaf blocks, which are exact.
+    pub fn trace(&self) -> f64 {
+        self.tree
+            .level(self.tree.depth())
+            .map(|c| {
+                let e = self.blocks.near(c).iter().find(|e| e.col == c).expect("diagonal block is dense");
+                let d = &self.near[e.slot];
+                (0..d.nrows()).map(|i| d[(i, i)]).sum::<f64>()
+            })
+            .sum()
+    }
+
     /// Memory held by the numbers, in bytes.
     pub fn memory_bytes(&self) -> usize {
         let entries: usize = [&self.basis, &self.near, &self.coupling, &self.sibling, &self.leaf_rotated]
