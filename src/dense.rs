@@ -108,33 +108,126 @@ pub fn qr_r(a: MatRef<'_, f64>) -> Mat<f64> {
 /// Sequential Householder QR of an `m × r` matrix (`r ≤ m`): the full orthogonal `Q`
 /// (m × m) and the thin `R` (r × r).
 pub fn full_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
-    use faer::linalg::householder as hh;
-    use faer::linalg::qr::no_pivoting::factor as qf;
-    let (m, n) = (a.nrows(), a.ncols());
-    let k = m.min(n);
-    let mut qr = a.to_owned();
-    let bs = qf::recommended_block_size::<f64>(m, n);
-    let mut coeff = Mat::zeros(bs, k);
-    let mut mem = MemBuffer::new(qf::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default()));
-    qf::qr_in_place(qr.as_mut(), coeff.as_mut(), Par::Seq, MemStack::new(&mut mem), Default::default());
-    let r = Mat::from_fn(k, n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 });
-    let basis = Mat::from_fn(m, k, |i, j| match i.cmp(&j) {
-        std::cmp::Ordering::Greater => qr[(i, j)],
-        std::cmp::Ordering::Equal => 1.0,
-        std::cmp::Ordering::Less => 0.0,
-    });
-    let mut q = Mat::identity(m, m);
-    let mut mem =
-        MemBuffer::new(hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(m, bs, m));
-    hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
-        basis.as_ref(),
-        coeff.as_ref(),
-        faer::Conj::No,
-        q.as_mut(),
-        Par::Seq,
-        MemStack::new(&mut mem),
-    );
-    (q, r)
+    let (h, r) = Reflectors::qr(a);
+    (h.to_dense(), r)
+}
+
+/// An orthogonal `H = H_1 ⋯ H_m` (`b × b`) kept as its `m` Householder reflectors
+/// (faer's blocked form): `Hᵀ D H` costs `≈ 8b²m` flops instead of the `4b³` of two dense
+/// products, a saving whenever `m < b/2`.
+pub struct Reflectors {
+    /// `b × m`, unit lower trapezoidal (the essential parts of the reflectors).
+    basis: Mat<f64>,
+    /// Block factors, `block_size × m`.
+    coeff: Mat<f64>,
+}
+
+impl Reflectors {
+    /// Sequential Householder QR `a = H [R; 0]` of `a` (`b × m`, `m ≤ b`): the
+    /// reflectors and the thin `R` (`m × m`).
+    pub fn qr(a: MatRef<'_, f64>) -> (Self, Mat<f64>) {
+        use faer::linalg::qr::no_pivoting::factor as qf;
+        let (m, n) = (a.nrows(), a.ncols());
+        let k = m.min(n);
+        let mut qr = a.to_owned();
+        let bs = qf::recommended_block_size::<f64>(m, n);
+        let mut coeff = Mat::zeros(bs, k);
+        let mut mem = MemBuffer::new(qf::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default()));
+        qf::qr_in_place(qr.as_mut(), coeff.as_mut(), Par::Seq, MemStack::new(&mut mem), Default::default());
+        let r = Mat::from_fn(k, n, |i, j| if i <= j { qr[(i, j)] } else { 0.0 });
+        let basis = Mat::from_fn(m, k, |i, j| match i.cmp(&j) {
+            std::cmp::Ordering::Greater => qr[(i, j)],
+            std::cmp::Ordering::Equal => 1.0,
+            std::cmp::Ordering::Less => 0.0,
+        });
+        (Reflectors { basis, coeff }, r)
+    }
+
+    /// Number of reflectors `m`.
+    pub fn len(&self) -> usize {
+        self.basis.ncols()
+    }
+
+    /// Whether there are no reflectors (`H = I`).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The explicit `H` (`b × b`).
+    pub fn to_dense(&self) -> Mat<f64> {
+        let mut q = Mat::identity(self.basis.nrows(), self.basis.nrows());
+        self.left(q.as_mut(), false);
+        q
+    }
+
+    /// `Hᵀ D H` for a square `d` of size `b`.
+    pub fn congruence(&self, d: MatRef<'_, f64>) -> Mat<f64> {
+        let mut m = d.to_owned();
+        self.left(m.as_mut(), true);
+        self.right(m.as_mut());
+        m
+    }
+
+    /// `m ← H m` or `m ← Hᵀ m`.
+    fn left(&self, m: MatMut<'_, f64>, transpose: bool) {
+        use faer::linalg::householder as hh;
+        if self.is_empty() {
+            return;
+        }
+        let (b, bs, nc) = (self.basis.nrows(), self.coeff.nrows(), m.ncols());
+        let (v, t) = (self.basis.as_ref(), self.coeff.as_ref());
+        if transpose {
+            let req =
+                hh::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(b, bs, nc);
+            let mut mem = MemBuffer::new(req);
+            let stack = MemStack::new(&mut mem);
+            hh::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
+                v,
+                t,
+                faer::Conj::No,
+                m,
+                Par::Seq,
+                stack,
+            );
+        } else {
+            let req = hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(b, bs, nc);
+            let mut mem = MemBuffer::new(req);
+            let stack = MemStack::new(&mut mem);
+            hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+                v,
+                t,
+                faer::Conj::No,
+                m,
+                Par::Seq,
+                stack,
+            );
+        }
+    }
+
+    /// `m ← m H`.
+    fn right(&self, m: MatMut<'_, f64>) {
+        use faer::linalg::householder as hh;
+        if self.is_empty() {
+            return;
+        }
+        let (b, bs, nr) = (self.basis.nrows(), self.coeff.nrows(), m.nrows());
+        let req = hh::apply_block_householder_sequence_on_the_right_in_place_scratch::<f64>(b, bs, nr);
+        let mut mem = MemBuffer::new(req);
+        let stack = MemStack::new(&mut mem);
+        hh::apply_block_householder_sequence_on_the_right_in_place_with_conj(
+            self.basis.as_ref(),
+            self.coeff.as_ref(),
+            faer::Conj::No,
+            m,
+            Par::Seq,
+            stack,
+        );
+    }
+
+    /// Memory held, in `f64` entries.
+    pub fn entries(&self) -> usize {
+        self.basis.nrows() * self.basis.ncols() + self.coeff.nrows() * self.coeff.ncols()
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +251,21 @@ mod tests {
         }
         let (s, x) = row_id(Mat::<f64>::zeros(4, 4).as_ref(), 1e-8, 10);
         assert!(s.is_empty() && x.ncols() == 0);
+    }
+
+    #[test]
+    fn reflectors_apply_like_their_dense_matrix() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for (b, m) in [(9, 4), (40, 13), (70, 1), (5, 5), (130, 40)] {
+            let a = Mat::from_fn(b, m, |_, _| rng.random::<f64>() - 0.5);
+            let (h, _) = Reflectors::qr(a.as_ref());
+            assert_eq!(h.len(), m);
+            let q = h.to_dense();
+            let d = Mat::from_fn(b, b, |i, j| ((i * j) as f64).sin() + ((i + j) as f64).cos());
+            let fast = h.congruence(d.as_ref());
+            let slow = congruence(q.as_ref(), d.as_ref(), q.as_ref());
+            assert!((&fast - &slow).norm_max() < 1e-12 * d.norm_max() * b as f64, "b {b} m {m}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::pivot::{Bk, BlockFactor, Chol};
 use super::{Inertia, LogDet};
 use crate::cluster::ClusterId;
-use crate::dense::{congruence, gemm};
+use crate::dense::gemm;
 use crate::error::{Error, Result};
 use crate::h2::build::pmap;
 use crate::h2::H2Matrix;
@@ -78,8 +78,7 @@ fn rotated_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> 
         }
         return d;
     }
-    let q = h.full_basis(c);
-    congruence(q, diagonal_block(h, c, shift, schur).as_ref(), q)
+    h.rotate(c, diagonal_block(h, c, shift, schur).as_ref())
 }
 
 /// The dense top block: the Schur complements of the top level's clusters on the

@@ -28,6 +28,7 @@ pub use report::{BuildReport, LevelRanks};
 
 use crate::block::{Admissibility, BlockTree};
 use crate::cluster::{ClusterId, ClusterTree};
+use crate::dense::{congruence, Reflectors};
 use faer::{Mat, MatRef};
 
 /// Which part of a cluster's off-diagonal block row the cluster basis spans.
@@ -87,6 +88,26 @@ impl Default for H2Params {
     }
 }
 
+/// How the factorizations rotate a non-leaf node's diagonal block into its `[U⊥ | U]`
+/// coordinates (`Q_cᵀ D Q_c` with `Q_c` the stored full basis).
+pub(crate) enum Rotation {
+    /// `Q_c = I`: the node keeps all its coordinates.
+    Identity,
+    /// `Q_c = H`, the reflectors of `U⊥` (the thinner side).
+    ComplementFirst(Reflectors),
+    /// `Q_c = H P`: `H = [U | U⊥]` from the reflectors of `U`, `P` moves `U⊥` first.
+    RangeFirst(Reflectors),
+}
+
+impl Rotation {
+    fn entries(&self) -> usize {
+        match self {
+            Rotation::Identity => 0,
+            Rotation::ComplementFirst(h) | Rotation::RangeFirst(h) => h.entries(),
+        }
+    }
+}
+
 /// A symmetric H² (or HSS) matrix. Immutable once built; share it freely between threads.
 pub struct H2Matrix {
     pub(crate) tree: ClusterTree,
@@ -98,6 +119,8 @@ pub struct H2Matrix {
     pub(crate) rank: Vec<usize>,
     pub(crate) near: Vec<Mat<f64>>,
     pub(crate) coupling: Vec<Mat<f64>>,
+    /// Per non-leaf cluster (near-and-far bases): the cheap form of its rotation.
+    pub(crate) rotation: Vec<Option<Rotation>>,
     /// Per non-leaf cluster `p`: `U_c1ᵀ Ã(c1, c2) U_c2` of its children (near-and-far only).
     pub(crate) sibling: Vec<Mat<f64>>,
     /// Per leaf: `Q_cᵀ D_cc Q_c`, the rotated diagonal block (shift-independent; near-and-far only).
@@ -149,6 +172,21 @@ impl H2Matrix {
         self.basis[c.idx()].as_ref()
     }
 
+    /// `Q_cᵀ D Q_c` for a square `d` in the coordinates of `c` (near-and-far bases).
+    pub(crate) fn rotate(&self, c: ClusterId, d: MatRef<'_, f64>) -> Mat<f64> {
+        match &self.rotation[c.idx()] {
+            Some(Rotation::Identity) => d.to_owned(),
+            Some(Rotation::ComplementFirst(h)) => h.congruence(d),
+            Some(Rotation::RangeFirst(h)) => {
+                let m = h.congruence(d);
+                let (b, r) = (m.nrows(), h.len());
+                let p = |i: usize| if i < b - r { r + i } else { i + r - b };
+                Mat::from_fn(b, b, |i, j| m[(p(i), p(j))])
+            }
+            None => congruence(self.full_basis(c), d, self.full_basis(c)),
+        }
+    }
+
     /// Coordinates of cluster `c` at its level: its size at a leaf, else the sum of its children's ranks.
     pub fn coords(&self, c: ClusterId) -> usize {
         match self.tree.children(c) {
@@ -190,7 +228,43 @@ impl H2Matrix {
             .flat_map(|v| v.iter())
             .map(|m| m.nrows() * m.ncols())
             .sum::<usize>()
-            + self.top.coupling.nrows() * self.top.coupling.ncols();
+            + self.top.coupling.nrows() * self.top.coupling.ncols()
+            + self.rotation.iter().flatten().map(Rotation::entries).sum::<usize>();
         entries * 8 + self.n() * 16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Geometry;
+    use crate::kernel::RadialKernel;
+    use crate::source::KernelSource;
+
+    /// Every cheap rotation (identity, reflectors of `U⊥`, reflectors of `U` + permutation)
+    /// equals the dense congruence with the stored full basis.
+    #[test]
+    fn cheap_rotations_equal_the_dense_congruence() {
+        let mut seen = [0usize; 3];
+        for (tol, leaf, geometry) in [(1e-2, 64, "line"), (1e-6, 40, "sphere"), (1e-15, 12, "sphere")] {
+            let pts = Geometry::from_name(geometry).unwrap().generate(700, 3).unwrap();
+            let src = KernelSource::new(pts.clone(), RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap();
+            let p = H2Params { tol, leaf_size: leaf, ..H2Params::default() };
+            let h = H2Matrix::build(&src, &pts, 1, p, None).unwrap();
+            for c in (0..h.rotation.len()).map(|i| ClusterId(i as u32)) {
+                let Some(rot) = &h.rotation[c.idx()] else { continue };
+                seen[match rot {
+                    Rotation::Identity => 0,
+                    Rotation::ComplementFirst(_) => 1,
+                    Rotation::RangeFirst(_) => 2,
+                }] += 1;
+                let b = h.coords(c);
+                let d = Mat::from_fn(b, b, |i, j| ((i + j) as f64).cos() + (i * j) as f64 / (b * b) as f64);
+                let q = h.full_basis(c);
+                let err = (&h.rotate(c, d.as_ref()) - &congruence(q, d.as_ref(), q)).norm_max();
+                assert!(err <= 1e-13 * b as f64, "cluster {c:?}: {err:e}");
+            }
+        }
+        assert!(seen.iter().all(|&s| s > 0), "variants seen: {seen:?}");
     }
 }

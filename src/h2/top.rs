@@ -16,8 +16,8 @@
 //! sibling block. Every choice of `t` factors the same `Ã_f` exactly (the inertia is
 //! the same by Sylvester's law); `t` only trades flops. Near the root the ranks of
 //! near-field-spanning bases barely shrink from one level to the next (yukawa on a sphere,
-//! N = 8192: 376 → 514 → 530), so the rotations there cost `4b³` per node while they
-//! eliminate little; one dense `LBLᵀ` of the level-3 skeletons is cheaper.
+//! N = 8192: 376 → 514 → 530), so a level there costs rotations while it eliminates
+//! little, and one dense `LBLᵀ` of a lower level's skeletons can be cheaper.
 
 use super::build::pmap;
 use super::H2Matrix;
@@ -56,11 +56,12 @@ impl Top {
 }
 
 /// The level of the dense top: `requested` clamped to `1..=depth`, or else the level
-/// that minimizes the flop model of one factorization — the rotations (`4b³`), complement
-/// `LBLᵀ` and Schur updates of the clusters on levels `t … depth−1`, plus
-/// `3 · n_top³/3` for the dense top — among the tops of at most [`MAX_AUTO_TOP`]
-/// coordinates (level 1 always qualifies). The model does not depend on the thread
-/// count, so the factorization's arithmetic does not either.
+/// that minimizes a model of one factorization's time — the rotations (`8b²·min(r, b−r)`
+/// with reflectors), complement `LBLᵀ` and Schur updates of the clusters on levels
+/// `t … depth−1` (halved: two cores), plus `3 · n_top³/3` for the sequential dense top —
+/// among the tops of at most [`MAX_AUTO_TOP`] coordinates (level 1 always qualifies).
+/// The model does not depend on the thread count, so the factorization's arithmetic
+/// does not either.
 pub(crate) fn choose_level(h: &H2Matrix, requested: Option<usize>) -> usize {
     let depth = h.tree.depth();
     if depth == 0 {
@@ -72,9 +73,19 @@ pub(crate) fn choose_level(h: &H2Matrix, requested: Option<usize>) -> usize {
     let node = |c: ClusterId| {
         let (b, r) = (h.coords(c) as f64, h.rank(c) as f64);
         let k = b - r;
-        4.0 * b * b * b + k * k * k / 3.0 + 2.0 * k * k * r + 2.0 * k * r * r
+        8.0 * b * b * k.min(r) + k * k * k / 3.0 + 2.0 * k * k * r + 2.0 * k * r * r
     };
-    let level_cost = |l: usize| -> f64 { h.tree.level(l).map(node).sum() };
+    // a level's nodes run in parallel, the dense top does not: with at least two cores
+    // (assumed, so that the choice does not depend on the machine) a level of two or
+    // more nodes takes half its flops in wall time
+    let level_cost = |l: usize| -> f64 {
+        let w: f64 = h.tree.level(l).map(node).sum();
+        if l > 0 {
+            w / 2.0
+        } else {
+            w
+        }
+    };
     let top_size = |t: usize| -> usize { h.tree.level(t).map(|c| h.rank(c)).sum() };
     let mut best = (f64::INFINITY, 1);
     let mut below = 0.0; // rotations etc. of the non-leaf levels t..depth−1
