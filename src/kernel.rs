@@ -1,11 +1,20 @@
 //! Kernels k(x, y) = f(‖x − y‖) that define a symmetric matrix A_ij = k(x_i, x_j) on a point cloud.
 
 use crate::error::{Error, Result};
+use crate::geometry::Points;
 
 /// A symmetric kernel: `eval(x, y) == eval(y, x)`.
 pub trait Kernel: Send + Sync {
     /// k(x, y) for two points of equal dimension.
     fn eval(&self, x: &[f64], y: &[f64]) -> f64;
+
+    /// `out[a] = k(x_{rows[a]}, y)`: one column of a block. Override it to batch the
+    /// evaluation (the radial kernels run it with SIMD, `crate::batch`).
+    fn eval_column(&self, points: &Points, rows: &[usize], y: &[f64], out: &mut [f64]) {
+        for (o, &i) in out.iter_mut().zip(rows) {
+            *o = self.eval(points.point(i), y);
+        }
+    }
 }
 
 /// Built-in radial kernels; `r = ‖x − y‖`. Defaults are those of [`RadialKernel::from_name`].
@@ -81,25 +90,11 @@ impl RadialKernel {
         }
     }
 
-    /// f(r).
+    /// f(r), with the crate's own `exp` (`batch::exp`, within 2 ulp of libm's): the same
+    /// bits as the batched, SIMD evaluation of whole blocks.
     #[inline]
     pub fn radial(&self, r: f64) -> f64 {
-        match *self {
-            Self::Laplace3d { delta } => 1.0 / (r + delta),
-            Self::Laplace2d { delta } => -(r + delta).ln(),
-            Self::Yukawa { alpha, delta } => (-alpha * r).exp() / (r + delta),
-            Self::Gaussian { ell } => (-(r / ell) * (r / ell)).exp(),
-            Self::Exponential { ell } => (-r / ell).exp(),
-            Self::Matern32 { ell } => {
-                let s = 3f64.sqrt() * r / ell;
-                (1.0 + s) * (-s).exp()
-            }
-            Self::Matern52 { ell } => {
-                let s = 5f64.sqrt() * r / ell;
-                (1.0 + s + s * s / 3.0) * (-s).exp()
-            }
-            Self::Imq { c } => 1.0 / (r * r + c * c).sqrt(),
-        }
+        crate::batch::radial_one(self, r)
     }
 }
 
@@ -107,6 +102,13 @@ impl Kernel for RadialKernel {
     #[inline]
     fn eval(&self, x: &[f64], y: &[f64]) -> f64 {
         self.radial(crate::geometry::dist(x, y))
+    }
+
+    fn eval_column(&self, points: &Points, rows: &[usize], y: &[f64], out: &mut [f64]) {
+        for (o, &i) in out.iter_mut().zip(rows) {
+            *o = crate::geometry::dist(points.point(i), y);
+        }
+        crate::batch::radial_in_place(self, out);
     }
 }
 

@@ -37,6 +37,7 @@
 
 #[cfg(feature = "scalapack")]
 pub mod baselines;
+pub mod batch;
 pub mod block;
 pub mod cluster;
 pub mod dense;

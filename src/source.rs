@@ -65,14 +65,11 @@ impl<K: Kernel> EntrySource for KernelSource<K> {
     }
 
     fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
+        let mut col = vec![0.0; rows.len()];
         for (b, &j) in cols.iter().enumerate() {
-            let y = self.points.point(j);
-            for (a, &i) in rows.iter().enumerate() {
-                let mut v = self.kernel.eval(self.points.point(i), y);
-                if i == j {
-                    v += self.nugget;
-                }
-                out[(a, b)] = v;
+            self.kernel.eval_column(&self.points, rows, self.points.point(j), &mut col);
+            for (a, (&i, &v)) in rows.iter().zip(&col).enumerate() {
+                out[(a, b)] = if i == j { v + self.nugget } else { v };
             }
         }
     }

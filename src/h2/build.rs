@@ -413,12 +413,12 @@ fn project(h: &H2Matrix, b: BlockId) -> Mat<f64> {
             let [t1, t2] = h.tree.children(t).expect("split");
             let (rs1, rt1) = (h.rank(s1), h.rank(t1));
             let mut m = Mat::zeros(rs1 + h.rank(s2), rt1 + h.rank(t2));
-            for (k, &kid) in kids.iter().enumerate() {
+            // the sub-blocks in parallel: the root's sibling block alone holds half the tree
+            let parts = pmap(h.params.parallel, &kids, |&kid| project(h, kid));
+            for (k, p) in parts.iter().enumerate() {
                 let (ro, co) = (if k < 2 { 0 } else { rs1 }, if k % 2 == 0 { 0 } else { rt1 });
-                let p = project(h, kid);
-                m.as_mut().submatrix_mut(ro, co, p.nrows(), p.ncols()).copy_from(&p);
+                m.as_mut().submatrix_mut(ro, co, p.nrows(), p.ncols()).copy_from(p);
             }
-            let _ = mul;
             congruence(h.u(s), m.as_ref(), h.u(t))
         }
     }

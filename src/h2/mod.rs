@@ -248,7 +248,8 @@ mod tests {
         let mut seen = [0usize; 3];
         for (tol, leaf, geometry) in [(1e-2, 64, "line"), (1e-6, 40, "sphere"), (1e-15, 12, "sphere")] {
             let pts = Geometry::from_name(geometry).unwrap().generate(700, 3).unwrap();
-            let src = KernelSource::new(pts.clone(), RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap();
+            let src =
+                KernelSource::new(pts.clone(), RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap();
             let p = H2Params { tol, leaf_size: leaf, ..H2Params::default() };
             let h = H2Matrix::build(&src, &pts, 1, p, None).unwrap();
             for c in (0..h.rotation.len()).map(|i| ClusterId(i as u32)) {

@@ -1,0 +1,282 @@
+//! Batched kernel evaluation with run-time SIMD dispatch.
+//!
+//! Filling a block of a kernel matrix is a map `r ↦ f(r)` over many distances, and for
+//! the exponential kernels (yukawa, gaussian, exponential, Matérn) the scalar `libm` `exp`
+//! dominated construction (36 % of a yukawa sphere build at N = 8192). Here `f` is
+//! written once, with its own `exp` ([`exp`]: Cody–Waite reduction, degree-13 Taylor
+//! polynomial in fused multiply–adds, exponent built with integer operations), as
+//! straight-line code that LLVM vectorizes. The same source is compiled three times and
+//! chosen at run time:
+//!
+//! - AVX-512F (8 lanes) and AVX2 + FMA (4 lanes) on x86-64 (`#[target_feature]`);
+//! - the scalar reference everywhere else (aarch64 compiles it with NEON; an SVE build
+//!   would slot in next to the x86 ones).
+//!
+//! All operations are IEEE-exact or correctly rounded (`mul_add` is a fused multiply–add
+//! in every variant, in software where the CPU lacks one), so every path returns the same
+//! bits: tested, and the entries of a matrix never depend on the machine's SIMD width.
+
+use crate::kernel::RadialKernel;
+
+/// The instruction set a batched call runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Simd {
+    /// x86-64 AVX-512F.
+    Avx512,
+    /// x86-64 AVX2 with FMA.
+    Avx2Fma,
+    /// Portable scalar code (the reference).
+    Scalar,
+}
+
+impl Simd {
+    /// The best instruction set of this CPU (run-time detection; `std` caches it).
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Simd::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                return Simd::Avx2Fma;
+            }
+        }
+        Simd::Scalar
+    }
+
+    /// Whether this CPU can run `self`.
+    pub fn available(self) -> bool {
+        match self {
+            Simd::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx2Fma => {
+                std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+}
+
+/// `v[i] ← f(v[i])` for the radial function `f` of `k`, on distances `v[i] ≥ 0`, with the
+/// best instruction set of this CPU.
+pub fn radial_in_place(k: &RadialKernel, v: &mut [f64]) {
+    radial_in_place_with(Simd::detect(), k, v);
+}
+
+/// [`radial_in_place`] on a chosen instruction set.
+///
+/// # Panics
+/// If this CPU cannot run `simd` (see [`Simd::available`]).
+#[track_caller]
+pub fn radial_in_place_with(simd: Simd, k: &RadialKernel, v: &mut [f64]) {
+    assert!(simd.available(), "{simd:?} is not available on this CPU");
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available()` just confirmed that the CPU supports AVX-512F.
+        Simd::Avx512 => unsafe { x86::radial_avx512(k, v) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
+        Simd::Avx2Fma => unsafe { x86::radial_avx2(k, v) },
+        _ => radial_generic(k, v),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::radial_generic;
+    use crate::kernel::RadialKernel;
+
+    /// The generic loop compiled for AVX-512F.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn radial_avx512(k: &RadialKernel, v: &mut [f64]) {
+        radial_generic(k, v)
+    }
+
+    /// The generic loop compiled for AVX2 + FMA.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn radial_avx2(k: &RadialKernel, v: &mut [f64]) {
+        radial_generic(k, v)
+    }
+}
+
+/// `f(r)` for one distance: the scalar reference, bit for bit what the batched paths give.
+#[inline]
+pub(crate) fn radial_one(k: &RadialKernel, r: f64) -> f64 {
+    let mut v = [r];
+    radial_generic(k, &mut v);
+    v[0]
+}
+
+/// The one source of every variant: a branch-free loop per kernel (the `match` is
+/// outside the loop so that each loop vectorizes).
+#[inline(always)]
+fn radial_generic(k: &RadialKernel, v: &mut [f64]) {
+    match *k {
+        RadialKernel::Laplace3d { delta } => v.iter_mut().for_each(|r| *r = 1.0 / (*r + delta)),
+        // no vector logarithm here: libm's, element by element
+        RadialKernel::Laplace2d { delta } => v.iter_mut().for_each(|r| *r = -(*r + delta).ln()),
+        RadialKernel::Yukawa { alpha, delta } => {
+            v.iter_mut().for_each(|r| *r = exp(-alpha * *r) / (*r + delta))
+        }
+        RadialKernel::Gaussian { ell } => v.iter_mut().for_each(|r| {
+            let s = *r / ell;
+            *r = exp(-s * s)
+        }),
+        RadialKernel::Exponential { ell } => v.iter_mut().for_each(|r| *r = exp(-*r / ell)),
+        RadialKernel::Matern32 { ell } => {
+            let c = 3f64.sqrt() / ell;
+            v.iter_mut().for_each(|r| {
+                let s = c * *r;
+                *r = (1.0 + s) * exp(-s)
+            })
+        }
+        RadialKernel::Matern52 { ell } => {
+            let c = 5f64.sqrt() / ell;
+            v.iter_mut().for_each(|r| {
+                let s = c * *r;
+                *r = (1.0 + s + s * s / 3.0) * exp(-s)
+            })
+        }
+        RadialKernel::Imq { c } => v.iter_mut().for_each(|r| *r = 1.0 / (*r * *r + c * c).sqrt()),
+    }
+}
+
+/// `eˣ` within 2 ulp for normal results, in straight-line arithmetic that vectorizes.
+///
+/// `x = n ln2 + t` with `n = round(x/ln2)` and `|t| ≤ ln2/2` (Cody–Waite: `ln2` split
+/// into a 32-bit head, so `n·head` is exact, and a tail); `eᵗ` by its Taylor polynomial
+/// of degree 13 (truncation `< 0.35¹⁴/14! ≈ 5e-18`); `2ⁿ = 2^{n₁} 2^{n₂}` with
+/// `n₁ = ⌊n/2⌋`, each factor's exponent bits built by integer operations, which covers
+/// subnormal results and overflow to `+∞` without branches. NaN propagates; inputs are
+/// clamped to `[−746, 710]` (results 0 and `+∞` beyond).
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8; // ln 2 rounded to 32 significant bits
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10; // ln 2 − LN2_HI
+    const SHIFT: f64 = 4_503_599_627_370_496.0; // 2^52: the low bits of SHIFT + m hold m
+    let x = x.clamp(-746.0, 710.0);
+    let n = (x * LOG2E).round_ties_even();
+    let t = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, x));
+    let mut p: f64 = 1.0 / 6_227_020_800.0; // 1/13!
+    for c in [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p.mul_add(t, c);
+    }
+    let n1 = (0.5 * n).floor();
+    let n2 = n - n1;
+    // (m + 1023 + 2^52) has the bits of 2^52 plus m + 1023 ∈ [1, 2046]: shifted into the
+    // exponent field, 2^m
+    let pow2 = |m: f64| f64::from_bits((m + 1023.0 + SHIFT).to_bits().wrapping_sub(SHIFT.to_bits()) << 52);
+    p * pow2(n1) * pow2(n2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn ulps(a: f64, b: f64) -> f64 {
+        if a == b {
+            return 0.0;
+        }
+        (a - b).abs() / (f64::EPSILON * b.abs().max(f64::MIN_POSITIVE))
+    }
+
+    #[test]
+    fn exp_agrees_with_libm_within_two_ulp() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut worst = 0f64;
+        for i in 0..200_000 {
+            let x = match i % 4 {
+                0 => rng.random_range(-1.0..1.0),
+                1 => rng.random_range(-40.0..0.0),
+                2 => rng.random_range(-708.0..709.0),
+                _ => rng.random_range(-1e-6..1e-6),
+            };
+            worst = worst.max(ulps(exp(x), x.exp()));
+        }
+        assert!(worst <= 2.0, "worst error {worst} ulp");
+        for (x, want) in [(0.0, 1.0), (1.0, std::f64::consts::E), (-800.0, 0.0), (800.0, f64::INFINITY)] {
+            assert!(ulps(exp(x), want) <= 1.0, "exp({x}) = {}", exp(x));
+        }
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        // subnormal results keep their leading digits
+        assert!((exp(-740.0) / (-740f64).exp() - 1.0).abs() < 1e-3);
+    }
+
+    /// The radial functions written with `libm`'s `exp`.
+    fn libm_radial(k: &RadialKernel, r: f64) -> f64 {
+        match *k {
+            RadialKernel::Laplace3d { delta } => 1.0 / (r + delta),
+            RadialKernel::Laplace2d { delta } => -(r + delta).ln(),
+            RadialKernel::Yukawa { alpha, delta } => (-alpha * r).exp() / (r + delta),
+            RadialKernel::Gaussian { ell } => (-(r / ell) * (r / ell)).exp(),
+            RadialKernel::Exponential { ell } => (-r / ell).exp(),
+            RadialKernel::Matern32 { ell } => {
+                let s = 3f64.sqrt() * r / ell;
+                (1.0 + s) * (-s).exp()
+            }
+            RadialKernel::Matern52 { ell } => {
+                let s = 5f64.sqrt() * r / ell;
+                (1.0 + s + s * s / 3.0) * (-s).exp()
+            }
+            RadialKernel::Imq { c } => 1.0 / (r * r + c * c).sqrt(),
+        }
+    }
+
+    #[test]
+    fn every_simd_path_returns_the_scalar_bits() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let dist: Vec<f64> =
+            (0..1003).map(|i| if i % 7 == 0 { 0.0 } else { rng.random_range(0.0..3.0) }).collect();
+        let mut tested = 0;
+        for name in RadialKernel::NAMES.split(", ") {
+            let k = RadialKernel::from_name(name).unwrap();
+            let mut reference = dist.clone();
+            radial_in_place_with(Simd::Scalar, &k, &mut reference);
+            for (r, f) in dist.iter().zip(&reference) {
+                assert_eq!(f.to_bits(), k.radial(*r).to_bits(), "{name}({r})");
+                // a one-ulp change of r moves f(r) by cond ulp: the two formulas may round
+                // their intermediate arguments differently
+                let want = libm_radial(&k, *r);
+                let cond = if *r > 0.0 {
+                    ((libm_radial(&k, r * (1.0 + 1e-7)) - want) / want).abs() / 1e-7
+                } else {
+                    0.0
+                };
+                assert!(ulps(*f, want) <= 4.0 + 2.0 * cond, "{name}({r}): {f} vs {want}");
+            }
+            for simd in [Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available()) {
+                let mut v = dist.clone();
+                radial_in_place_with(simd, &k, &mut v);
+                assert!(v.iter().zip(&reference).all(|(a, b)| a.to_bits() == b.to_bits()), "{name} {simd:?}");
+                tested += 1;
+            }
+        }
+        println!("SIMD paths compared with the scalar reference: {tested} (detected {:?})", Simd::detect());
+    }
+}
