@@ -4,7 +4,7 @@
 //! Bisection gains one bit per factorization. Once an interval `[lo, hi)` holds few
 //! eigenvalues (`m = ν(hi) − ν(lo) ≤ MAX_GROUP`), a factorization at a shift σ inside it
 //! also gives cheap solves with `Ã_f − σI` (O(N·r) per column against O(N·r²) for the
-//! factorization). Subspace iteration from a seeded block of `m + OVERSAMPLE` columns, then
+//! factorization). Subspace iteration from a seeded block of `m + max(m, 2)` columns, then
 //! Rayleigh–Ritz with the factored matvec (so bounds and counts speak of the same `Ã_f`),
 //! gives Ritz pairs `(θ_i, z_i)` and the residual `R_S = Ã_f Z_S − Z_S Θ_S` of any subset S.
 //! Rigorous enclosures follow:
@@ -30,12 +30,16 @@ use std::sync::atomic::Ordering;
 
 /// Largest group of eigenvalues refined together.
 pub(super) const MAX_GROUP: usize = 8;
-/// Extra columns of the subspace (faster convergence, slack for a poor start).
+/// Fewest extra columns of the subspace; a group of m gets max(m, 2). In a cluster the
+/// group's outer eigenvalues converge at the rate |λ_edge − σ|/|λ_(next outside) − σ|:
+/// about 0.8 per solve with 2 extra columns, 0.5 with m (yukawa sphere, 64 consecutive
+/// eigenvalues at N = 4096: 84 → 48 factorizations).
 const OVERSAMPLE: usize = 2;
 /// Factorizations one refinement may spend before handing its pieces back to bisection.
 const ROUNDS: usize = 2;
-/// Solves per factorization.
-const SOLVES: usize = 8;
+/// Solves per factorization (each ~1/100 of a factorization per column); iteration stops
+/// earlier when the residual shrinks by less than 0.7 per solve.
+const SOLVES: usize = 16;
 
 /// What refinement achieved for a group `[lo, hi)`.
 pub(super) enum Refined {
@@ -167,7 +171,7 @@ impl Spectrum<'_> {
         debug_assert!((1..=MAX_GROUP).contains(&m));
         let seed = self.seed ^ (iv.nhi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut x = Mat::from_fn(n, (m + OVERSAMPLE).min(n), |_, _| rng.random::<f64>() - 0.5);
+        let mut x = Mat::from_fn(n, (m + OVERSAMPLE.max(m)).min(n), |_, _| rng.random::<f64>() - 0.5);
         let mut cuts = Cuts(vec![(iv.lo, iv.nlo), (iv.hi, iv.nhi)]);
         let mut sigma = 0.5 * (iv.lo + iv.hi);
         for _ in 0..ROUNDS {
@@ -230,7 +234,7 @@ impl Spectrum<'_> {
                     return Ok(Ok((done, zs)));
                 }
             }
-            if e > 0.25 * prev {
+            if e > 0.7 * prev {
                 break;
             }
             prev = e;
