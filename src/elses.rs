@@ -49,6 +49,8 @@ fn directions() -> [[f64; 3]; 4] {
 pub struct ElsesSource {
     atoms: Points,
     dirs: [[f64; 3]; 4],
+    /// `(ln r0, n (r0/rc)^nc, ln rc)` of the radial function.
+    radial: (f64, f64, f64),
 }
 
 impl ElsesSource {
@@ -60,7 +62,7 @@ impl ElsesSource {
             return Err(Error::BadDimension { dim: atoms.dim() });
         }
         atoms.check_distinct()?;
-        Ok(Self { atoms, dirs: directions() })
+        Ok(Self { atoms, dirs: directions(), radial: (R0.ln(), NEXP * (R0 / RC).powf(NC), RC.ln()) })
     }
 
     /// The atom positions.
@@ -83,7 +85,10 @@ impl ElsesSource {
         let d = [q[0] - p[0], q[1] - p[1], q[2] - p[2]];
         let r = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
         let l = [d[0] / r, d[1] / r, d[2] / r];
-        let f = (R0 / r).powf(NEXP) * (NEXP * ((R0 / RC).powf(NC) - (r / RC).powf(NC))).exp();
+        // f(r) = (r0/r)^n exp(n[(r0/rc)^nc − (r/rc)^nc]) with one logarithm and two
+        // exponentials instead of three powers (rounding differs by ~1e-16 relative)
+        let (lr, (ln_r0, k, ln_rc)) = (r.ln(), self.radial);
+        let f = (NEXP * (ln_r0 - lr) + k - NEXP * (NC * (lr - ln_rc)).exp()).exp();
         let v = V0.map(|v0| v0 * f / EV);
         let dot = |x: &[f64; 3], y: &[f64; 3]| x[0] * y[0] + x[1] * y[1] + x[2] * y[2];
         for (a, row) in h.iter_mut().enumerate() {
@@ -109,23 +114,33 @@ impl EntrySource for ElsesSource {
     }
 
     fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
-        // evaluate each atom pair once, even when the index lists hold whole atoms
-        let mut cache: Option<((usize, usize), AtomBlock)> = None;
-        for (b, &j) in cols.iter().enumerate() {
-            for (a, &i) in rows.iter().enumerate() {
-                let key = (i / ORBITALS, j / ORBITALS);
-                let blk = match cache {
-                    Some((k, blk)) if k == key => blk,
-                    _ => {
-                        let blk = self.atom_block(key.0, key.1);
-                        cache = Some((key, blk));
-                        blk
+        // each pair of atom runs (consecutive indices of one atom) costs one atom block
+        let (row_runs, col_runs) = (atom_runs(rows), atom_runs(cols));
+        for &(c0, c1) in &col_runs {
+            let j = cols[c0] / ORBITALS;
+            for &(r0, r1) in &row_runs {
+                let blk = self.atom_block(rows[r0] / ORBITALS, j);
+                for b in c0..c1 {
+                    for a in r0..r1 {
+                        out[(a, b)] = blk[rows[a] % ORBITALS][cols[b] % ORBITALS];
                     }
-                };
-                out[(a, b)] = blk[i % ORBITALS][j % ORBITALS];
+                }
             }
         }
     }
+}
+
+/// Maximal runs `start..end` of positions in `idx` whose indices belong to one atom.
+fn atom_runs(idx: &[usize]) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for p in 1..=idx.len() {
+        if p == idx.len() || idx[p] / ORBITALS != idx[start] / ORBITALS {
+            runs.push((start, p));
+            start = p;
+        }
+    }
+    runs
 }
 
 /// Replicates a cubic cell `nx × ny × nz` times (cell edge `edge` Å) and adds uniform
