@@ -11,7 +11,10 @@
 //!   by Weyl no eigenvalue of `A` other than the group's lies in `(α, β) = (lo + δ, hi − δ)`;
 //!   the group's own are inside when their δ-brackets are;
 //! - Kahan (`|ρ_i − λ_{nlo+i}(A)| ≤ e` when all `ρ_i ± e` lie in `(α, β)`), and for a single
-//!   eigenvalue Kato–Temple: `ρ − e²/(β − ρ) ≤ λ_k(A) ≤ ρ + e²/(ρ − α)`.
+//!   eigenvalue Kato–Temple: `ρ − e²/(β − ρ) ≤ λ_k(A) ≤ ρ + e²/(ρ − α)`;
+//! - in a group whose Kahan intervals are disjoint, member i is the only eigenvalue of `A`
+//!   between its neighbours' intervals, `(a_i, b_i) = (ρ_{i−1} + e, ρ_{i+1} − e)` (α, β at
+//!   the ends), and Kato–Temple with its own residual `r_i = ‖A z_i − ρ_i z_i‖` applies.
 //!
 //! Rounding: `e` is enlarged by `√n·64ε·‖A‖` and each bracket by `n·ε·‖A‖` (the error of
 //! the computed Rayleigh quotient). Every bracket is intersected with the δ-bracket, so
@@ -69,7 +72,7 @@ pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) 
     if weyl.iter().any(|w| w.0 <= alpha || w.1 >= beta) {
         return (weyl, 0);
     }
-    let Some((rho, e)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
+    let Some((rho, e, r)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
     // Where the residual does not certify, A's Ritz values are still the better estimates
     // of λ(A) (error quadratic in the Ritz vectors' error): values, with ±δ brackets.
     let estimates: Brackets = weyl.iter().zip(&rho).map(|(w, &r)| (w.0, w.1, r.clamp(w.0, w.1))).collect();
@@ -79,14 +82,27 @@ pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) 
     }
     // rounding of the Rayleigh quotient itself: |fl(zᵀAz) − zᵀAz| ≲ n·ε·‖A‖
     let round = src.n() as f64 * f64::EPSILON * g.norm;
+    // Kahan's intervals hold the group's eigenvalues in order; where they are disjoint,
+    // member i is the only eigenvalue of A in (a_i, b_i) between its neighbours'
+    // intervals, and Kato–Temple with its own residual r_i sharpens it quadratically.
+    let disjoint = rho.windows(2).all(|p| p[0] + e < p[1] - e);
     let mut out = Vec::with_capacity(m);
-    for (w, &r) in weyl.iter().zip(&rho) {
-        let (l, u) = if m == 1 { enclosure(alpha, beta, r, e) } else { (r - e, r + e) };
+    for (i, (w, &ri)) in weyl.iter().zip(&rho).enumerate() {
+        let (l, u) = if m == 1 {
+            enclosure(alpha, beta, ri, e)
+        } else if disjoint {
+            let a = if i == 0 { alpha } else { rho[i - 1] + e };
+            let b = if i + 1 == m { beta } else { rho[i + 1] - e };
+            let (l, u) = enclosure(a, b, ri, r[i]);
+            (l.max(ri - e), u.min(ri + e))
+        } else {
+            (ri - e, ri + e)
+        };
         let (l, u) = ((l - round).max(w.0), (u + round).min(w.1));
         if l > u {
             return (estimates, 1);
         }
-        out.push((l, u, r.clamp(l, u)));
+        out.push((l, u, ri.clamp(l, u)));
     }
     (out, 1)
 }
@@ -94,9 +110,10 @@ pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) 
 /// `(lower, upper, value)` per eigenvalue of a group.
 pub(super) type Brackets = Vec<(f64, f64, f64)>;
 
-/// Ritz values of `A` on span(z) (orthonormal columns) and the Frobenius norm of the Ritz
-/// residual plus a rounding allowance `√n · 64ε · ‖A‖`.
-fn rayleigh_ritz(src: &dyn EntrySource, z: MatRef<'_, f64>, norm: f64) -> Option<(Vec<f64>, f64)> {
+/// Ritz values of `A` on span(z) (orthonormal columns), the Frobenius norm of the Ritz
+/// residual and the residual norm of each Ritz vector, each plus a rounding allowance
+/// `√n · 64ε · ‖A‖`.
+fn rayleigh_ritz(src: &dyn EntrySource, z: MatRef<'_, f64>, norm: f64) -> Option<(Vec<f64>, f64, Vec<f64>)> {
     let az = exact_product(src, z);
     let mut g = z.transpose() * &az;
     for i in 0..g.nrows() {
@@ -110,5 +127,44 @@ fn rayleigh_ritz(src: &dyn EntrySource, z: MatRef<'_, f64>, norm: f64) -> Option
     let res = &az * evd.U() - z * evd.U() * evd.S();
     let slack = (src.n() as f64).sqrt() * 64.0 * f64::EPSILON * norm;
     let e = res.norm_l2() + slack;
-    e.is_finite().then_some((rho, e))
+    let each: Vec<f64> = (0..res.ncols()).map(|j| res.col(j).norm_l2() + slack).collect();
+    e.is_finite().then_some((rho, e, each))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::DenseSource;
+
+    /// A pair at 1 and 1 + 1e-3 (gap to the rest ≥ 1): Kahan alone gives ±e, the
+    /// per-member Kato–Temple ≈ ±e²/1e-3; both brackets must hold the eigenvalues.
+    #[test]
+    fn group_members_get_kato_temple_brackets() {
+        let n = 40;
+        let lam: Vec<f64> =
+            (0..n).map(|i| if i < 2 { 1.0 + 1e-3 * i as f64 } else { 2.0 + i as f64 }).collect();
+        // A = Q diag(λ) Qᵀ with a fixed orthogonal Q (Householder QR of a seeded matrix)
+        let m = Mat::from_fn(n, n, |i, j| ((i * 7 + j * 13) as f64).sin());
+        let (q, _) = crate::dense::full_qr(m.as_ref());
+        let a = Mat::from_fn(n, n, |i, j| (0..n).map(|k| q[(i, k)] * lam[k] * q[(j, k)]).sum::<f64>());
+        let a = Mat::from_fn(n, n, |i, j| 0.5 * (a[(i, j)] + a[(j, i)]));
+        let src = DenseSource::new(a).unwrap();
+        // Ritz vectors: the two eigenvectors, perturbed by 1e-5 towards the third one
+        let z = Mat::from_fn(n, 2, |i, j| q[(i, j)] + 1e-5 * q[(i, 2)]);
+        let (zq, _) = crate::dense::full_qr(z.as_ref());
+        let z = zq.as_ref().subcols(0, 2).to_owned();
+        let enc = [
+            Enclosed { k: 1, lo: 0.99, hi: 1.0005, value: 1.0 },
+            Enclosed { k: 2, lo: 1.0005, hi: 1.01, value: 1.001 },
+        ];
+        let g = Group { lo: 0.5, hi: 3.0, delta: 0.01, norm: 42.0, enc: &enc };
+        let (b, products) = certify(&src, z.as_ref(), &g);
+        assert_eq!(products, 1);
+        for (i, (l, u, v)) in b.iter().enumerate() {
+            assert!(*l <= lam[i] && lam[i] <= *u, "member {i}: {l} {u}");
+            assert!(l <= v && v <= u);
+            // e ≈ 1e-5·gap ≈ 3e-5; Kato–Temple: ≈ e²/1e-3 ≈ 1e-6 (+ rounding allowances)
+            assert!(u - l < 1e-5, "member {i}: width {} not quadratic", u - l);
+        }
+    }
 }
