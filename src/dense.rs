@@ -153,55 +153,39 @@ impl Reflectors {
         self.len() == 0
     }
 
-    /// The explicit `H` (`b × b`).
+    /// The explicit `H` (`b × b`), as `I·H`.
     pub fn to_dense(&self) -> Mat<f64> {
         let mut q = Mat::identity(self.basis.nrows(), self.basis.nrows());
-        self.left(q.as_mut(), false);
+        self.right(q.as_mut());
         q
     }
 
     /// `Hᵀ D H` for a square `d` of size `b`.
     pub fn congruence(&self, d: MatRef<'_, f64>) -> Mat<f64> {
         let mut m = d.to_owned();
-        self.left(m.as_mut(), true);
+        self.left_transpose(m.as_mut());
         self.right(m.as_mut());
         m
     }
 
-    /// `m ← H m` or `m ← Hᵀ m`.
-    fn left(&self, m: MatMut<'_, f64>, transpose: bool) {
+    /// `m ← Hᵀ m`.
+    fn left_transpose(&self, m: MatMut<'_, f64>) {
         use faer::linalg::householder as hh;
         if self.is_empty() {
             return;
         }
         let (b, bs, nc) = (self.basis.nrows(), self.coeff.nrows(), m.ncols());
-        let (v, t) = (self.basis.as_ref(), self.coeff.as_ref());
-        if transpose {
-            let req =
-                hh::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(b, bs, nc);
-            let mut mem = MemBuffer::new(req);
-            let stack = MemStack::new(&mut mem);
-            hh::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
-                v,
-                t,
-                faer::Conj::No,
-                m,
-                Par::Seq,
-                stack,
-            );
-        } else {
-            let req = hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(b, bs, nc);
-            let mut mem = MemBuffer::new(req);
-            let stack = MemStack::new(&mut mem);
-            hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
-                v,
-                t,
-                faer::Conj::No,
-                m,
-                Par::Seq,
-                stack,
-            );
-        }
+        let req =
+            hh::apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(b, bs, nc);
+        let mut mem = MemBuffer::new(req);
+        hh::apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj(
+            self.basis.as_ref(),
+            self.coeff.as_ref(),
+            faer::Conj::No,
+            m,
+            Par::Seq,
+            MemStack::new(&mut mem),
+        );
     }
 
     /// `m ← m H`.

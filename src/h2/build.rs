@@ -340,8 +340,12 @@ fn far_sample_verified(
 fn orthonormalize(w: Mat<f64>, skel: Vec<usize>, span: BasisSpan, non_leaf: bool) -> ClusterBasis {
     let (b, r) = (w.nrows(), w.ncols());
     if r == 0 {
-        let basis = if span == BasisSpan::NearAndFar { Mat::identity(b, b) } else { Mat::zeros(b, 0) };
-        return ClusterBasis { fallback: false, skel, basis, rank: 0, r: Mat::zeros(0, 0), rotation: None };
+        // all coordinates are complement: Q = I, so a factorization must not rotate at all
+        let (basis, rotation) = match span {
+            BasisSpan::NearAndFar => (Mat::identity(b, b), non_leaf.then_some(Rotation::Identity)),
+            BasisSpan::FarOnly => (Mat::zeros(b, 0), None),
+        };
+        return ClusterBasis { fallback: false, skel, basis, rank: 0, r: Mat::zeros(0, 0), rotation };
     }
     let (h, rf) = Reflectors::qr(w.as_ref());
     let q = h.to_dense();

@@ -28,7 +28,7 @@ pub use report::{BuildReport, LevelRanks};
 
 use crate::block::{Admissibility, BlockTree};
 use crate::cluster::{ClusterId, ClusterTree};
-use crate::dense::{congruence, Reflectors};
+use crate::dense::Reflectors;
 use faer::{Mat, MatRef};
 
 /// Which part of a cluster's off-diagonal block row the cluster basis spans.
@@ -174,16 +174,16 @@ impl H2Matrix {
 
     /// `Q_cᵀ D Q_c` for a square `d` in the coordinates of `c` (near-and-far bases).
     pub(crate) fn rotate(&self, c: ClusterId, d: MatRef<'_, f64>) -> Mat<f64> {
-        match &self.rotation[c.idx()] {
-            Some(Rotation::Identity) => d.to_owned(),
-            Some(Rotation::ComplementFirst(h)) => h.congruence(d),
-            Some(Rotation::RangeFirst(h)) => {
+        let rotation = self.rotation[c.idx()].as_ref();
+        match rotation.expect("rotate: only non-leaf clusters of near-and-far bases are rotated") {
+            Rotation::Identity => d.to_owned(),
+            Rotation::ComplementFirst(h) => h.congruence(d),
+            Rotation::RangeFirst(h) => {
                 let m = h.congruence(d);
                 let (b, r) = (m.nrows(), h.len());
                 let p = |i: usize| if i < b - r { r + i } else { i + r - b };
                 Mat::from_fn(b, b, |i, j| m[(p(i), p(j))])
             }
-            None => congruence(self.full_basis(c), d, self.full_basis(c)),
         }
     }
 
@@ -237,6 +237,7 @@ impl H2Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dense::congruence;
     use crate::geometry::Geometry;
     use crate::kernel::RadialKernel;
     use crate::source::KernelSource;
