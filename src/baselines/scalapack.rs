@@ -108,17 +108,37 @@ impl Common {
 const QUERY_LEN: usize = 64;
 
 /// Runs `call(work, lwork, iwork, liwork) -> info` once as a workspace query
-/// (`lwork = liwork = −1`), then with buffers of the queried sizes.
+/// (`lwork = liwork = −1`), then with buffers of the queried sizes, `lwork` capped at
+/// `max_lwork`.
 fn with_workspace(
     routine: &'static str,
+    max_lwork: usize,
     mut call: impl FnMut(&mut [f64], c_int, &mut [c_int], c_int) -> c_int,
 ) -> Result<(), BaselineError> {
     let (mut wq, mut iq) = ([0.0_f64; QUERY_LEN], [0 as c_int; QUERY_LEN]);
     check_info(routine, call(&mut wq, -1, &mut iq, -1))?;
-    let lwork = work_len(wq[0], QUERY_LEN)?;
+    let lwork = work_len(wq[0], QUERY_LEN)?.min(max_lwork.max(QUERY_LEN));
     let liwork = work_len(f64::from(iq[0]), QUERY_LEN)?;
     let (mut work, mut iwork) = (vec![0.0_f64; lwork], vec![0 as c_int; liwork]);
     check_info(routine, call(&mut work, to_int(lwork)?, &mut iwork, to_int(liwork)?))
+}
+
+/// The largest `lwork` that keeps the tridiagonal reduction distributed.
+///
+/// Both drivers reduce through `PDSYNTRD`, which on a grid with `⌊√(nprow·npcol)⌋ = 1`
+/// (2 or 3 ranks) and `lwork ≥ n² + 3n + 1` copies the whole matrix onto one process
+/// and runs the serial `DSYTRD` there: one core does the O(n³) work (our ranks run
+/// one OpenBLAS thread each), and at n = 16384 the copy's 2³¹-byte buffer aborts in
+/// BLACS's `xxmr2d`. The queried (optimal) size asks for that path, so on more than one
+/// process `lwork` is capped below `n²`, which selects the distributed `PDLATRD` /
+/// `PDSYR2K` reduction.
+fn distributed_lwork(a: &DistMatrix<'_>) -> usize {
+    let (pr, pc) = a.grid().shape();
+    if pr * pc > 1 {
+        a.n() * a.n()
+    } else {
+        usize::MAX
+    }
 }
 
 /// Eigenvalues `il..=iu` (1-based, ascending) of the distributed symmetric matrix `a` by
@@ -143,8 +163,9 @@ pub fn pdsyevx(a: &mut DistMatrix<'_>, il: usize, iu: usize) -> Result<Vec<f64>,
     let mut ifail = vec![0 as c_int; a.n()];
     let mut iclustr = vec![0 as c_int; 2 * p];
     let mut gap = vec![0.0_f64; p];
+    let max_lwork = distributed_lwork(a);
     let local = a.local_mut();
-    with_workspace("pdsyevx", |work, lwork, iwork, liwork| {
+    with_workspace("pdsyevx", max_lwork, |work, lwork, iwork, liwork| {
         let mut info: c_int = 0;
         // SAFETY: `local` is this rank's piece described by `desc` (lld·local columns
         // entries); `w` and `ifail` have n entries, `iclustr` 2·nprow·npcol and `gap`
@@ -206,8 +227,9 @@ pub fn pdsyevr(a: &mut DistMatrix<'_>, il: usize, iu: usize) -> Result<Vec<f64>,
     let (jobz, range, uplo) = (b'N' as c_char, b'I' as c_char, b'L' as c_char);
     let (vl, vu) = (0.0_f64, 0.0_f64);
     let (mut m, mut nz) = (0 as c_int, 0 as c_int);
+    let max_lwork = distributed_lwork(a);
     let local = a.local_mut();
-    with_workspace("pdsyevr", |work, lwork, iwork, liwork| {
+    with_workspace("pdsyevr", max_lwork, |work, lwork, iwork, liwork| {
         let mut info: c_int = 0;
         // SAFETY: as in `pdsyevx`: `local` is the piece described by `desc`, `w` has n
         // entries, `z`/`descz` are not referenced for jobz = 'N', `work`/`iwork` hold
