@@ -16,6 +16,11 @@
 //!   between its neighbours' intervals, `(a_i, b_i) = (ρ_{i−1} + e, ρ_{i+1} − e)` (α, β at
 //!   the ends), and Kato–Temple with its own residual `r_i = ‖A z_i − ρ_i z_i‖` applies.
 //!
+//! - without a proven gap (the group's neighbours lie within 2δ, as in the dense middle of
+//!   a kernel matrix's spectrum) nothing is certified, but the values are still A's Ritz
+//!   values `ρ_i` (clamped to the δ-brackets): their error is quadratic in the Ritz
+//!   vectors' error instead of the first-order `zᵀ(A − Ã_f)z` of `Ã_f`'s values.
+//!
 //! Rounding: `e` is enlarged by `√n·64ε·‖A‖` and each bracket by `n·ε·‖A‖` (the error of
 //! the computed Rayleigh quotient). Every bracket is intersected with the δ-bracket, so
 //! certification can only sharpen it.
@@ -62,20 +67,22 @@ pub(super) struct Group<'g> {
 }
 
 /// Brackets of `λ_k(A)` for the group: `(lower, upper, value)` per eigenvalue, each within
-/// its δ-bracket (the δ-brackets themselves when `A`'s residual does not certify more; A's
-/// Ritz values as the values once a product was spent), and the number of exact products.
+/// its δ-bracket (the δ-brackets themselves when `A`'s residual does not certify more),
+/// with A's Ritz values as the values, and the number of exact products (one).
 pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) -> (Brackets, usize) {
     let weyl: Brackets = g.enc.iter().map(|e| (e.lo - g.delta, e.hi + g.delta, e.value)).collect();
     let (alpha, beta) = (g.lo + g.delta, g.hi - g.delta);
-    // No proven gap of A around the group (its neighbours are within 2δ): an exact product
-    // (N² entries) could not certify anything, so none is spent.
-    if weyl.iter().any(|w| w.0 <= alpha || w.1 >= beta) {
-        return (weyl, 0);
-    }
+    // No proven gap of A around the group (its neighbours are within 2δ): the product
+    // cannot certify anything, but A's Ritz values are still far better values than
+    // Ã_f's (mid-spectrum clusters: errors ~1e-9 instead of ~1e-5 at tol 1e-5).
+    let no_gap = weyl.iter().any(|w| w.0 <= alpha || w.1 >= beta);
     let Some((rho, e, r)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
     // Where the residual does not certify, A's Ritz values are still the better estimates
     // of λ(A) (error quadratic in the Ritz vectors' error): values, with ±δ brackets.
     let estimates: Brackets = weyl.iter().zip(&rho).map(|(w, &r)| (w.0, w.1, r.clamp(w.0, w.1))).collect();
+    if no_gap {
+        return (estimates, 1);
+    }
     let m = g.enc.len();
     if m > 1 && rho.iter().any(|&r| r - e <= alpha || r + e >= beta) {
         return (estimates, 1);
@@ -136,18 +143,25 @@ mod tests {
     use super::*;
     use crate::source::DenseSource;
 
-    /// A pair at 1 and 1 + 1e-3 (gap to the rest ≥ 1): Kahan alone gives ±e, the
-    /// per-member Kato–Temple ≈ ±e²/1e-3; both brackets must hold the eigenvalues.
-    #[test]
-    fn group_members_get_kato_temple_brackets() {
+    /// `A = Q diag(λ) Qᵀ` (n = 40) with a fixed orthogonal `Q` (Householder QR of a fixed
+    /// matrix): a pair at 1 and 1 + 1e-3, the rest at 2 + i.
+    fn test_matrix() -> (Mat<f64>, Vec<f64>, Mat<f64>) {
         let n = 40;
         let lam: Vec<f64> =
             (0..n).map(|i| if i < 2 { 1.0 + 1e-3 * i as f64 } else { 2.0 + i as f64 }).collect();
-        // A = Q diag(λ) Qᵀ with a fixed orthogonal Q (Householder QR of a seeded matrix)
         let m = Mat::from_fn(n, n, |i, j| ((i * 7 + j * 13) as f64).sin());
         let (q, _) = crate::dense::full_qr(m.as_ref());
         let a = Mat::from_fn(n, n, |i, j| (0..n).map(|k| q[(i, k)] * lam[k] * q[(j, k)]).sum::<f64>());
         let a = Mat::from_fn(n, n, |i, j| 0.5 * (a[(i, j)] + a[(j, i)]));
+        (a, lam, q)
+    }
+
+    /// A pair at 1 and 1 + 1e-3 (gap to the rest ≥ 1): Kahan alone gives ±e, the
+    /// per-member Kato–Temple ≈ ±e²/1e-3; both brackets must hold the eigenvalues.
+    #[test]
+    fn group_members_get_kato_temple_brackets() {
+        let (a, lam, q) = test_matrix();
+        let n = lam.len();
         let src = DenseSource::new(a).unwrap();
         // Ritz vectors: the two eigenvectors, perturbed by 1e-5 towards the third one
         let z = Mat::from_fn(n, 2, |i, j| q[(i, j)] + 1e-5 * q[(i, 2)]);
@@ -161,10 +175,30 @@ mod tests {
         let (b, products) = certify(&src, z.as_ref(), &g);
         assert_eq!(products, 1);
         for (i, (l, u, v)) in b.iter().enumerate() {
+            assert!((v - lam[i]).abs() < 1e-9, "member {i}: value {v}");
             assert!(*l <= lam[i] && lam[i] <= *u, "member {i}: {l} {u}");
             assert!(l <= v && v <= u);
             // e ≈ 1e-5·gap ≈ 3e-5; Kato–Temple: ≈ e²/1e-3 ≈ 1e-6 (+ rounding allowances)
             assert!(u - l < 1e-5, "member {i}: width {} not quadratic", u - l);
         }
+    }
+
+    /// Neighbours within 2δ: nothing is certified (the δ-brackets stay), but the values are
+    /// A's Rayleigh quotients, not the δ/2-off values of `Ã_f`.
+    #[test]
+    fn without_a_gap_values_still_come_from_a() {
+        let (a, lam, q) = test_matrix();
+        let src = DenseSource::new(a).unwrap();
+        let z = Mat::from_fn(lam.len(), 1, |i, _| q[(i, 0)] + 1e-5 * q[(i, 2)]);
+        let z = Mat::from_fn(z.nrows(), 1, |i, _| z[(i, 0)] / z.col(0).norm_l2());
+        let delta = 0.01;
+        let enc = [Enclosed { k: 1, lo: 1.004, hi: 1.0045, value: 1.0042 }];
+        // the next eigenvalue of Ã_f may lie at 1.0046: within 2δ, no gap of A is proven
+        let g = Group { lo: 0.5, hi: 1.0046, delta, norm: 42.0, enc: &enc };
+        let (b, products) = certify(&src, z.as_ref(), &g);
+        assert_eq!(products, 1);
+        let (l, u, v) = b[0];
+        assert_eq!((l, u), (1.004 - delta, 1.0045 + delta), "no certificate without a gap");
+        assert!((v - lam[0]).abs() < 1e-9, "value {v} is not A's Rayleigh quotient");
     }
 }
