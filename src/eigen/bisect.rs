@@ -8,7 +8,8 @@ use crate::h2::build::pmap;
 use crate::h2::H2Matrix;
 use crate::source::EntrySource;
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 /// Bisection parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +75,9 @@ pub struct EigStats {
     pub sharpened: usize,
     /// Exact products `A·Z` (N² entries each) spent on certification.
     pub exact_products: usize,
-    /// Certified start interval `[a, b]`: `ν(a) = 0`, `ν(b) = n`.
+    /// Start interval `[a, b]` of index queries, from the estimated spectrum ends.
+    /// `ν(a) = 0` and `ν(b) = n` are counted only when a result's bracket rests on that
+    /// end; a failed check restarts the query from a counted interval.
     pub start: [f64; 2],
 }
 
@@ -86,7 +89,13 @@ pub struct Spectrum<'a> {
     pub(super) norm: f64,
     pub(super) delta: f64,
     pub(super) eig_tol: f64,
+    /// Estimated spectrum ends (power method) and the start interval they give.
+    ends: (f64, f64),
     start: [f64; 2],
+    /// `ν(start[0]) = 0` / `ν(start[1]) = n` counted and true.
+    start_ok: [AtomicBool; 2],
+    /// A counted start interval, once a check of `start` failed.
+    counted_start: OnceLock<[f64; 2]>,
     parallel: bool,
     pub(super) seed: u64,
     factorizations: AtomicUsize,
@@ -154,7 +163,8 @@ enum Step {
 }
 
 impl<'a> Spectrum<'a> {
-    /// Estimates `‖A‖₂` and δ, and certifies a start interval `[−b, b]` by `ν(−b) = 0`, `ν(b) = n`.
+    /// Estimates `‖A‖₂`, δ and a start interval `[a, b]` around the spectrum (its ends'
+    /// counts are checked lazily, see [`Spectrum::range`]).
     ///
     /// # Errors
     /// [`Error::NotFactorizable`], [`Error::InvalidParameter`] for a non-positive or NaN
@@ -185,7 +195,10 @@ impl<'a> Spectrum<'a> {
             norm,
             delta,
             eig_tol,
+            ends,
             start: [0.0; 2],
+            start_ok: [AtomicBool::new(false), AtomicBool::new(false)],
+            counted_start: OnceLock::new(),
             parallel: params.parallel,
             seed: params.seed,
             factorizations: AtomicUsize::new(0),
@@ -193,16 +206,25 @@ impl<'a> Spectrum<'a> {
             sharpened: AtomicUsize::new(0),
             exact_products: AtomicUsize::new(0),
         };
-        s.start = s.start_interval(ends)?;
+        s.start = s.start_estimate();
         Ok(s)
     }
 
-    /// `[a, b]` with `ν(a) = 0` and `ν(b) = n`: the estimated ends of the spectrum widened by
-    /// 1 % of its spread + 2δ, each side widened 4× until its count certifies it (at most
-    /// `±(1.1‖A‖ + δ)·2^k`). A tight start saves the bisection steps that would only
-    /// find where the spectrum lies (6 of 22 for a kernel whose spectrum sits near ‖A‖).
-    fn start_interval(&self, (emin, emax): (f64, f64)) -> Result<[f64; 2]> {
+    /// The estimated ends of the spectrum widened by 1 % of its spread + 2δ (uncounted).
+    /// A tight start saves the bisection steps that would only find where the spectrum
+    /// lies (6 of 22 for a kernel whose spectrum sits near ‖A‖).
+    fn start_estimate(&self) -> [f64; 2] {
+        let (emin, emax) = self.ends;
+        let scale = self.norm.max(f64::MIN_POSITIVE);
+        let margin = 0.01 * (emax - emin) + 2.0 * self.delta + 1e-12 * scale;
+        [(emin - margin).max(-(1.1 * scale + self.delta)), (emax + margin).min(1.1 * scale + self.delta)]
+    }
+
+    /// `[a, b]` with `ν(a) = 0` and `ν(b) = n` counted: [`Spectrum::start_estimate`], each
+    /// side widened 4× until its count certifies it (at most `±(1.1‖A‖ + δ)·2^k`).
+    fn start_interval(&self) -> Result<[f64; 2]> {
         let n = self.h.n();
+        let (emin, emax) = self.ends;
         let scale = self.norm.max(f64::MIN_POSITIVE);
         let mut margin = 0.01 * (emax - emin) + 2.0 * self.delta + 1e-12 * scale;
         let (mut a, mut b) = (None, None);
@@ -297,14 +319,44 @@ impl<'a> Spectrum<'a> {
         if k1 > k2 {
             return Err(Error::EmptyRange { lower: k1.to_string(), upper: k2.to_string() });
         }
-        let [a, b] = self.start;
         // Kernel matrices pile their eigenvalues up near the diagonal value (identity +
         // compact), so interpolating between the spectrum's ends first wastes ~6 halvings;
         // the mean eigenvalue tr(Ã_f)/n (exact, O(n)) is a better first cut for targets
         // away from the ends (simulated on four spectra: 22 % fewer counts to isolate them).
         let j = (k1 + k2) / 2;
         let first = (j >= n / 16 && j <= n - n / 16).then(|| self.h.trace() / n as f64);
-        self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2)
+        // The start's counts ν(a) = 0, ν(b) = n are assumed, and counted only if a final
+        // bracket (or a gap a certificate used) still ends there: a target away from the
+        // ends never needs them (2 of ~11 counts for k = n/2). A failed check means the
+        // estimated ends were wrong: start again from a counted interval.
+        if let Some(&[a, b]) = self.counted_start.get() {
+            return self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut [false; 2]);
+        }
+        let [a, b] = self.start;
+        let mut used = [false; 2];
+        let out = self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut used)?;
+        if self.start_holds(0, used[0], a, 0)? && self.start_holds(1, used[1], b, n)? {
+            return Ok(out);
+        }
+        let [a, b] = match self.counted_start.get() {
+            Some(&s) => s,
+            None => {
+                let s = self.start_interval()?;
+                *self.counted_start.get_or_init(|| s)
+            }
+        };
+        self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut [false; 2])
+    }
+
+    /// Whether end `i` of the start interval (at `x`, assumed count `count`) can be trusted:
+    /// unused, checked before, or counted now.
+    fn start_holds(&self, i: usize, used: bool, x: f64, count: usize) -> Result<bool> {
+        if !used || self.start_ok[i].load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let ok = self.nu(x)?.0 == count;
+        self.start_ok[i].store(ok, Ordering::Relaxed);
+        Ok(ok)
     }
 
     /// All eigenvalues in `[a, b)`.
@@ -318,7 +370,8 @@ impl<'a> Spectrum<'a> {
         if nhi <= nlo {
             return Ok(Vec::new());
         }
-        self.bisect(Interval::new(a, b, nlo, nhi), nlo + 1, nhi)
+        // both ends are counted: nothing to check afterwards
+        self.bisect(Interval::new(a, b, nlo, nhi), nlo + 1, nhi, &mut [false; 2])
     }
 
     /// Number of eigenvalues in `[a, b)`, with the number that lie within δ of an end.
@@ -334,8 +387,15 @@ impl<'a> Spectrum<'a> {
         Ok(IntervalCount { count: v[4].saturating_sub(v[1]), uncertain: (v[2] - v[0]) + (v[5] - v[3]) })
     }
 
-    fn bisect(&self, start: Interval, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
+    /// Brackets of the targets `k1..=k2` of `start`; `used[0]`/`used[1]` are set when a
+    /// result rests on `start`'s lower/upper end (its count was not checked by the caller).
+    fn bisect(&self, start: Interval, k1: usize, k2: usize, used: &mut [bool; 2]) -> Result<Vec<Eigenvalue>> {
         let holds = |iv: &Interval| (iv.nlo + 1).max(k1) <= iv.nhi.min(k2);
+        let (a, b) = (start.lo, start.hi);
+        let mut uses = |iv: &Interval| {
+            used[0] |= iv.lo == a || iv.glo == a;
+            used[1] |= iv.hi == b || iv.ghi == b;
+        };
         let mut active = vec![start];
         let mut done = Vec::new();
         while !active.is_empty() {
@@ -344,8 +404,10 @@ impl<'a> Spectrum<'a> {
                 iv.hi - iv.lo <= self.eig_tol || mid <= iv.lo || mid >= iv.hi
             });
             for iv in fin {
+                uses(&iv);
                 self.finish(&mut done, iv, 0.5 * (iv.lo + iv.hi), (k1, k2));
             }
+            work.iter().filter(|iv| iv.nhi - iv.nlo <= MAX_GROUP).for_each(&mut uses);
             // An interval holding a few eigenvalues is refined by shift-and-invert subspace
             // iteration (a few factorizations) instead of bisected (one bit per factorization).
             let steps = pmap(self.parallel, &work, |iv| {
@@ -402,4 +464,50 @@ fn check_interval(a: f64, b: f64) -> Result<()> {
         return Err(Error::EmptyRange { lower: a.to_string(), upper: b.to_string() });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Geometry;
+    use crate::h2::H2Params;
+    use crate::kernel::RadialKernel;
+    use crate::source::{to_dense, KernelSource};
+    use faer::Side;
+
+    /// The start's counts are assumed until a result rests on them: wrong estimated ends
+    /// (the power method's estimate itself is poor on this small sphere; then ends moved
+    /// inside the spectrum on purpose) are caught by the lazy check, which restarts from a
+    /// counted interval.
+    #[test]
+    fn wrong_start_estimates_are_caught() {
+        let pts = Geometry::from_name("sphere").unwrap().generate(301, 1).unwrap();
+        let src = KernelSource::new(pts.clone(), RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap();
+        let ev = to_dense(&src).self_adjoint_eigenvalues(Side::Lower).unwrap();
+        let params = H2Params { tol: 1e-10, leaf_size: 32, ..Default::default() };
+        let h = H2Matrix::build(&src, &pts, 1, params, None).unwrap();
+        let n = ev.len();
+        let fresh = || Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+        let inside = |e: &Eigenvalue| e.lower <= ev[e.k - 1] && ev[e.k - 1] <= e.upper;
+        for k in [1, n / 2, n] {
+            let e = fresh().kth(k).unwrap();
+            assert!(inside(&e), "λ_{k} = {} outside [{}, {}]", ev[k - 1], e.lower, e.upper);
+        }
+        let right = [ev[0] - 1.0, ev[n - 1] + 1.0];
+        // wrong ends: the lower one above λ_3, the upper one below λ_{n−2}
+        for (k, bad) in
+            [(1, [0.5 * (ev[2] + ev[3]), right[1]]), (n, [right[0], 0.5 * (ev[n - 3] + ev[n - 2])])]
+        {
+            let mut s = fresh();
+            s.start = bad;
+            let e = s.kth(k).unwrap();
+            assert!(
+                inside(&e),
+                "λ_{k} = {} outside [{}, {}] from a wrong start",
+                ev[k - 1],
+                e.lower,
+                e.upper
+            );
+        }
+    }
 }
