@@ -32,15 +32,21 @@ pub fn congruence(a: MatRef<'_, f64>, b: MatRef<'_, f64>, c: MatRef<'_, f64>) ->
 /// pivots with `|R_kk| > tol · |R_00|`, capped at `max_rank`. Returns the skeleton
 /// positions (in pivot order) and `X` (m × rank), whose skeleton rows form the identity.
 pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
-    let (rows, cols) = (m.nrows(), m.ncols());
+    row_id_of_transpose(m.transpose().to_owned(), tol, max_rank)
+}
+
+/// [`row_id`] of `M` given `Mᵀ` (n × m), consumed: the QR runs in its storage (the
+/// construction's sampled block rows are tens of MB; a copy and fresh pages cost more
+/// than the kernel evaluations that fill them).
+pub fn row_id_of_transpose(mt: Mat<f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
+    let (cols, rows) = (mt.nrows(), mt.ncols());
     if rows == 0 || cols == 0 {
         return (Vec::new(), Mat::zeros(rows, 0));
     }
     // A wide sample is first reduced by an unpivoted (blocked, BLAS-3) QR: `Mᵀ = Q₁ R₁`
     // with orthogonal Q₁ leaves column norms and column relations unchanged, so the
     // pivoted QR of the small R₁ picks the same skeleton and the same R.
-    let (r, perm) =
-        if cols > 2 * rows { col_piv_qr(qr_r(m.transpose()).as_ref()) } else { col_piv_qr(m.transpose()) };
+    let (r, perm) = if cols > 2 * rows { col_piv_qr_owned(qr_r_owned(mt)) } else { col_piv_qr_owned(mt) };
     let r = r.as_ref();
     let kmax = rows.min(cols);
     let r00 = r[(0, 0)].abs();
@@ -71,9 +77,13 @@ pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat
 /// Sequential column-pivoted QR `A P = Q R`: returns `R` (min(m,n) × n) and the
 /// forward permutation (`perm[k]` = original column of pivot `k`).
 pub fn col_piv_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Vec<usize>) {
+    col_piv_qr_owned(a.to_owned())
+}
+
+/// [`col_piv_qr`] in the storage of `qr`.
+fn col_piv_qr_owned(mut qr: Mat<f64>) -> (Mat<f64>, Vec<usize>) {
     use faer::linalg::qr::{col_pivoting::factor as cp, no_pivoting::factor::recommended_block_size};
-    let (m, n) = (a.nrows(), a.ncols());
-    let mut qr = a.to_owned();
+    let (m, n) = (qr.nrows(), qr.ncols());
     let bs = recommended_block_size::<f64>(m, n);
     let mut coeff = Mat::zeros(bs, m.min(n));
     let (mut fwd, mut bwd) = (vec![0usize; n], vec![0usize; n]);
@@ -95,9 +105,13 @@ pub fn col_piv_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Vec<usize>) {
 
 /// The `R` factor (min(m,n) × n) of a sequential Householder QR.
 pub fn qr_r(a: MatRef<'_, f64>) -> Mat<f64> {
+    qr_r_owned(a.to_owned())
+}
+
+/// [`qr_r`] in the storage of `qr`.
+fn qr_r_owned(mut qr: Mat<f64>) -> Mat<f64> {
     use faer::linalg::qr::no_pivoting::factor as qf;
-    let (m, n) = (a.nrows(), a.ncols());
-    let mut qr = a.to_owned();
+    let (m, n) = (qr.nrows(), qr.ncols());
     let bs = qf::recommended_block_size::<f64>(m, n);
     let mut coeff = Mat::zeros(bs, m.min(n));
     let mut mem = MemBuffer::new(qf::qr_in_place_scratch::<f64>(m, n, bs, Par::Seq, Default::default()));

@@ -14,7 +14,7 @@
 use super::{sample, BasisSpan, BuildReport, H2Matrix, H2Params, Rotation};
 use crate::block::{Admissibility, BlockId, BlockKind, BlockTree};
 use crate::cluster::{ClusterId, ClusterTree};
-use crate::dense::{congruence, mul, row_id, Reflectors};
+use crate::dense::{congruence, mul, row_id_of_transpose, Reflectors};
 use crate::error::{Error, Result};
 use crate::geometry::Points;
 use crate::source::EntrySource;
@@ -299,9 +299,11 @@ fn cluster_basis(ctx: &Ctx<'_>, c: ClusterId, done: &[Option<ClusterBasis>]) -> 
 /// Row ID of `A(cand, cols)`: skeleton (user indices), interpolation matrix, and the
 /// largest entry of the sampled block (the scale the truncation is relative to).
 fn interpolate(ctx: &Ctx<'_>, cand: &[usize], cols: &[usize]) -> (Vec<usize>, Mat<f64>, f64) {
-    let m = entries(ctx.src, cand, cols);
-    let (pos, x) = row_id(m.as_ref(), ctx.params.tol, ctx.params.max_rank.unwrap_or(usize::MAX));
-    (pos.iter().map(|&p| cand[p]).collect(), x, m.norm_max())
+    // A(cols, cand) = A(cand, cols)ᵀ by symmetry: the layout the QR of Mᵀ works in
+    let mt = entries(ctx.src, cols, cand);
+    let scale = mt.norm_max();
+    let (pos, x) = row_id_of_transpose(mt, ctx.params.tol, ctx.params.max_rank.unwrap_or(usize::MAX));
+    (pos.iter().map(|&p| cand[p]).collect(), x, scale)
 }
 
 /// Checks the ID on up to 32 random far-field columns (seeded by the cluster id): every
