@@ -8,7 +8,7 @@
 //!   |λ| gives ‖A‖₂ and whose λ_k cross-checks dsyevr. OpenBLAS uses its default thread
 //!   count (all cores, unless `OPENBLAS_NUM_THREADS` is set); this program sets nothing.
 //! * **ours**: time `H2Matrix::build` (tolerance `--tol`), `Spectrum::new` (norm and
-//!   error estimates, certified start interval) and `Spectrum::kth(N/2)` on the default
+//!   error estimates, start interval) and `Spectrum::kth(N/2)` on the default
 //!   rayon pool (all cores).
 //! * For N > `--dense-max-n` only ours runs, and the dense time is **extrapolated** as
 //!   `t(N₀)·(N/N₀)³` from the largest dense N₀ measured in this run (or `--dense-ref N₀:T`).

@@ -3,7 +3,8 @@
 use crate::error::{Error, Result};
 use crate::geometry::Points;
 
-/// A symmetric kernel: `eval(x, y) == eval(y, x)`.
+/// A symmetric kernel: `eval(x, y) == eval(y, x)` is required (the construction samples
+/// `A(J, I)` for `A(I, J)ᵀ`).
 pub trait Kernel: Send + Sync {
     /// k(x, y) for two points of equal dimension.
     fn eval(&self, x: &[f64], y: &[f64]) -> f64;

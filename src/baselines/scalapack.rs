@@ -123,19 +123,24 @@ fn with_workspace(
     check_info(routine, call(&mut work, to_int(lwork)?, &mut iwork, to_int(liwork)?))
 }
 
-/// The largest `lwork` that keeps the tridiagonal reduction distributed.
+/// The largest `lwork` to pass: one that keeps the tridiagonal reduction distributed.
 ///
 /// Both drivers reduce through `PDSYNTRD`, which on a grid with `⌊√(nprow·npcol)⌋ = 1`
-/// (2 or 3 ranks) and `lwork ≥ n² + 3n + 1` copies the whole matrix onto one process
-/// and runs the serial `DSYTRD` there: one core does the O(n³) work (our ranks run
-/// one OpenBLAS thread each), and at n = 16384 the copy's 2³¹-byte buffer aborts in
-/// BLACS's `xxmr2d`. The queried (optimal) size asks for that path, so on more than one
-/// process `lwork` is capped below `n²`, which selects the distributed `PDLATRD` /
-/// `PDSYR2K` reduction.
+/// (2 or 3 ranks) and `lwork − 5n ≥ n² + 3n + 1` copies the whole matrix onto one
+/// process and runs the serial `DSYTRD` there: one core does the O(n³) work (our ranks
+/// run one OpenBLAS thread each), and at n = 16384 the copy's 2³¹-byte buffer aborts in
+/// BLACS's `xxmr2d`. The queried (optimal) size asks for that path, so on such grids
+/// `lwork` is capped at a bound of both drivers' minimum for `jobz = 'N'` (pdsyevx:
+/// `5n + max(5·nn, nb·(np0 + 1))`, pdsyevr: `17n + 2` plus `PDSYNTRD`'s `(np + 1)·nb`,
+/// with `nn = max(n, nb, 2)`, `np0, np ≤ nn + nb`), which selects the distributed
+/// `PDLATRD`/`PDSYR2K` reduction for n ≳ 2·nb and is harmless below. Square grids (4+
+/// ranks) keep the queried size: there it selects the distributed `PDSYTTRD`.
 fn distributed_lwork(a: &DistMatrix<'_>) -> usize {
     let (pr, pc) = a.grid().shape();
-    if pr * pc > 1 {
-        a.n() * a.n()
+    let p = pr * pc;
+    if p > 1 && p < 4 {
+        let nn = a.n().max(a.nb()).max(2);
+        22 * nn + 4 + a.nb() * (nn + a.nb() + 1)
     } else {
         usize::MAX
     }

@@ -23,9 +23,10 @@ pub struct EigParams {
     pub parallel: bool,
     /// Seed of the norm and error estimates (default 0x5eed).
     pub seed: u64,
-    /// Refined eigenvalues are certified against exact products with the input matrix
-    /// (`N²` entries each, see `exact.rs`) when `n ≤ exact_limit` (default 65536; 0 = never):
-    /// brackets of half-width ≈ `‖(A − Ã_f)z‖²/gap` instead of δ.
+    /// Refined eigenvalues are checked against exact products with the input matrix
+    /// (`N²` entries, one product per refined group, see `exact.rs`) when `n ≤ exact_limit`
+    /// (default 65536; 0 = never): values become A's Rayleigh–Ritz values, and brackets
+    /// shrink to half-width ≈ `‖(A − Ã_f)z‖²/gap` where the counts prove a gap wider than 2δ.
     pub exact_limit: usize,
 }
 
@@ -40,12 +41,14 @@ impl Default for EigParams {
 pub struct Eigenvalue {
     /// Index, 1-based ascending (LAPACK's `il/iu` convention).
     pub k: usize,
-    /// Estimate of `λ_k(Ã_f)`: the Rayleigh quotient of the refined eigenvector when the
-    /// eigenvalue was isolated and refined, else the midpoint of its bisection bracket.
+    /// Estimate of `λ_k(A)`: A's Rayleigh–Ritz value on the refined eigenvectors when
+    /// `n ≤ exact_limit`, else `Ã_f`'s Rayleigh quotient when the eigenvalue was refined,
+    /// else the midpoint of its bisection bracket.
     pub value: f64,
-    /// Lower end of the certified bracket (enclosure of `λ_k(Ã_f)` − δ).
+    /// Lower end of the certified bracket (enclosure of `λ_k(Ã_f)` − δ, or the
+    /// Kato–Temple/Kahan bound from A's exact residual when that is sharper).
     pub lower: f64,
-    /// Upper end of the certified bracket (enclosure of `λ_k(Ã_f)` + δ).
+    /// Upper end of the certified bracket (as `lower`).
     pub upper: f64,
 }
 
@@ -168,7 +171,7 @@ impl<'a> Spectrum<'a> {
     ///
     /// # Errors
     /// [`Error::NotFactorizable`], [`Error::InvalidParameter`] for a non-positive or NaN
-    /// `eig_tol` or zero `error_samples`, and the errors of [`Ldlt::new`].
+    /// `eig_tol` or zero `error_samples`, and the errors of the estimates' matvecs.
     pub fn new(h: &'a H2Matrix, src: &'a dyn EntrySource, params: &EigParams) -> Result<Self> {
         if !h.is_factorizable() {
             return Err(Error::NotFactorizable);
@@ -264,7 +267,7 @@ impl<'a> Spectrum<'a> {
             norm_estimate: self.norm,
             error_estimate: self.delta,
             eig_tol: self.eig_tol,
-            start: self.start,
+            start: *self.counted_start.get().unwrap_or(&self.start),
             sharpened: self.sharpened.load(Ordering::Relaxed),
             exact_products: self.exact_products.load(Ordering::Relaxed),
         }
@@ -308,7 +311,9 @@ impl<'a> Spectrum<'a> {
     /// Eigenvalues `k1 ..= k2` (1-based, ascending).
     ///
     /// # Errors
-    /// [`Error::IndexOutOfRange`] unless `1 ≤ k1, k2 ≤ n`; [`Error::EmptyRange`] if `k1 > k2`.
+    /// [`Error::IndexOutOfRange`] unless `1 ≤ k1, k2 ≤ n`; [`Error::EmptyRange`] if `k1 > k2`;
+    /// the factorizations' errors and [`Error::ShiftUncertain`] (also from counting the
+    /// start interval's ends).
     pub fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
         let n = self.h.n();
         for k in [k1, k2] {
@@ -354,8 +359,12 @@ impl<'a> Spectrum<'a> {
         if !used || self.start_ok[i].load(Ordering::Relaxed) {
             return Ok(true);
         }
-        let ok = self.nu(x)?.0 == count;
-        self.start_ok[i].store(ok, Ordering::Relaxed);
+        // a moved shift lies above x: it still proves ν(a) = 0 below, but not ν(b) = n
+        let (c, used_shift) = self.nu(x)?;
+        let ok = c == count && (i == 0 || used_shift <= x);
+        if ok {
+            self.start_ok[i].store(true, Ordering::Relaxed);
+        }
         Ok(ok)
     }
 
@@ -508,6 +517,7 @@ mod tests {
                 e.lower,
                 e.upper
             );
+            assert!(s.counted_start.get().is_some(), "λ_{k}: the wrong start was not caught");
         }
     }
 }
