@@ -89,6 +89,12 @@ pub struct Spectrum<'a> {
     pub(super) h: &'a H2Matrix,
     pub(super) src: &'a dyn EntrySource,
     pub(super) exact_limit: usize,
+    /// An exact product (`n²` entries) costs at most about what a few factorizations cost
+    /// (`n² ≤ 64 ·` the entries `Ã` stores; each factorization touches them all with
+    /// O(rank) flops): then it is spent for A's Rayleigh–Ritz values even where it cannot
+    /// certify. Not on matrices that compress very well (the default 65,536-point circle:
+    /// the product alone would take 10× the whole bisection).
+    pub(super) cheap_products: bool,
     pub(super) norm: f64,
     pub(super) delta: f64,
     pub(super) eig_tol: f64,
@@ -195,6 +201,7 @@ impl<'a> Spectrum<'a> {
             h,
             src,
             exact_limit: params.exact_limit,
+            cheap_products: (h.n() as f64).powi(2) <= 64.0 * (h.memory_bytes() / 8) as f64,
             norm,
             delta,
             eig_tol,

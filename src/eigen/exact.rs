@@ -62,6 +62,9 @@ pub(super) struct Group<'g> {
     /// δ ≥ ‖A − Ã_f‖₂ and ‖A‖ (for the rounding allowance).
     pub(super) delta: f64,
     pub(super) norm: f64,
+    /// Spend the product for A's Rayleigh–Ritz values even where it cannot certify
+    /// (no proven gap); see `Spectrum::cheap_products`.
+    pub(super) values_only_product: bool,
     /// Enclosures of the group's eigenvalues of `Ã_f`, ascending in k.
     pub(super) enc: &'g [Enclosed],
 }
@@ -76,6 +79,9 @@ pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) 
     // cannot certify anything, but A's Ritz values are still far better values than
     // Ã_f's (mid-spectrum clusters: errors ~1e-9 instead of ~1e-5 at tol 1e-5).
     let no_gap = weyl.iter().any(|w| w.0 <= alpha || w.1 >= beta);
+    if no_gap && !g.values_only_product {
+        return (weyl, 0);
+    }
     let Some((rho, e, r)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
     // Where the residual does not certify, A's Ritz values are still the better estimates
     // of λ(A) (error quadratic in the Ritz vectors' error): values, with ±δ brackets.
@@ -171,7 +177,7 @@ mod tests {
             Enclosed { k: 1, lo: 0.99, hi: 1.0005, value: 1.0 },
             Enclosed { k: 2, lo: 1.0005, hi: 1.01, value: 1.001 },
         ];
-        let g = Group { lo: 0.5, hi: 3.0, delta: 0.01, norm: 42.0, enc: &enc };
+        let g = Group { lo: 0.5, hi: 3.0, delta: 0.01, norm: 42.0, values_only_product: true, enc: &enc };
         let (b, products) = certify(&src, z.as_ref(), &g);
         assert_eq!(products, 1);
         for (i, (l, u, v)) in b.iter().enumerate() {
@@ -194,7 +200,7 @@ mod tests {
         let delta = 0.01;
         let enc = [Enclosed { k: 1, lo: 1.004, hi: 1.0045, value: 1.0042 }];
         // the next eigenvalue of Ã_f may lie at 1.0046: within 2δ, no gap of A is proven
-        let g = Group { lo: 0.5, hi: 1.0046, delta, norm: 42.0, enc: &enc };
+        let g = Group { lo: 0.5, hi: 1.0046, delta, norm: 42.0, values_only_product: true, enc: &enc };
         let (b, products) = certify(&src, z.as_ref(), &g);
         assert_eq!(products, 1);
         let (l, u, v) = b[0];

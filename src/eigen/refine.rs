@@ -190,7 +190,15 @@ impl Spectrum<'_> {
     /// `z`): δ-widened, and sharpened by exact residuals with `A` when `n ≤ exact_limit`.
     fn certified(&self, enc: &[Enclosed], z: MatRef<'_, f64>, iv: Interval) -> Vec<Enclosed> {
         let brackets = if self.h.n() <= self.exact_limit {
-            let g = Group { lo: iv.glo, hi: iv.ghi, delta: self.delta, norm: self.norm, enc };
+            let values_only_product = self.cheap_products;
+            let g = Group {
+                lo: iv.glo,
+                hi: iv.ghi,
+                delta: self.delta,
+                norm: self.norm,
+                values_only_product,
+                enc,
+            };
             let (b, products) = certify(self.src, z, &g);
             self.exact_products.fetch_add(products, Ordering::Relaxed);
             let sharper =
