@@ -224,34 +224,45 @@ impl<'a> Spectrum<'a> {
     /// A tight start saves the bisection steps that would only find where the spectrum
     /// lies (6 of 22 for a kernel whose spectrum sits near ‖A‖).
     fn start_estimate(&self) -> [f64; 2] {
+        self.widened_ends(1.0)
+    }
+
+    /// The estimated spectrum ends widened by `grow` times the base margin (1 % of the
+    /// spread + 2δ), clamped to `±(1.1‖A‖ + δ)`.
+    fn widened_ends(&self, grow: f64) -> [f64; 2] {
         let (emin, emax) = self.ends;
-        let scale = self.norm.max(f64::MIN_POSITIVE);
-        let margin = 0.01 * (emax - emin) + 2.0 * self.delta + 1e-12 * scale;
-        [(emin - margin).max(-(1.1 * scale + self.delta)), (emax + margin).min(1.1 * scale + self.delta)]
+        let bound = 1.1 * self.norm.max(f64::MIN_POSITIVE) + self.delta;
+        let margin = grow * self.base_margin();
+        [(emin - margin).max(-bound), (emax + margin).min(bound)]
+    }
+
+    fn base_margin(&self) -> f64 {
+        let (emin, emax) = self.ends;
+        0.01 * (emax - emin) + 2.0 * self.delta + 1e-12 * self.norm.max(f64::MIN_POSITIVE)
     }
 
     /// `[a, b]` with `ν(a) = 0` and `ν(b) = n` counted: [`Spectrum::start_estimate`], each
-    /// side widened 4× until its count certifies it (at most `±(1.1‖A‖ + δ)·2^k`).
+    /// side widened 4× until its count certifies it (at most `±(1.1‖A‖ + δ)·2^k`). An end of
+    /// `start` already checked is not counted again.
     fn start_interval(&self) -> Result<[f64; 2]> {
         let n = self.h.n();
-        let (emin, emax) = self.ends;
         let scale = self.norm.max(f64::MIN_POSITIVE);
-        let mut margin = 0.01 * (emax - emin) + 2.0 * self.delta + 1e-12 * scale;
+        let checked = |i: usize, x: f64| x == self.start[i] && self.start_ok[i].load(Ordering::Relaxed);
         let (mut a, mut b) = (None, None);
+        let mut grow = 1.0;
         for _ in 0..64 {
-            if a.is_none() {
-                let x = (emin - margin).max(-(1.1 * scale + self.delta));
-                a = (self.nu(x)?.0 == 0).then_some(x);
+            let [xa, xb] = self.widened_ends(grow);
+            if a.is_none() && (checked(0, xa) || self.nu(xa)?.0 == 0) {
+                a = Some(xa);
             }
-            if b.is_none() {
-                let x = (emax + margin).min(1.1 * scale + self.delta);
-                b = (self.nu(x)?.0 == n).then_some(x);
+            if b.is_none() && (checked(1, xb) || self.nu(xb)?.0 == n) {
+                b = Some(xb);
             }
             if let (Some(a), Some(b)) = (a, b) {
                 return Ok([a, b]);
             }
-            margin *= 4.0;
-            if margin > 4.0 * scale {
+            grow *= 4.0;
+            if grow * self.base_margin() > 4.0 * scale {
                 // the power-method ends were far off: fall back to ±b, doubling
                 let mut x = 1.1 * scale + self.delta;
                 for _ in 0..64 {
@@ -263,7 +274,7 @@ impl<'a> Spectrum<'a> {
                 return Err(Error::ShiftUncertain { shift: x });
             }
         }
-        Err(Error::ShiftUncertain { shift: emin - margin })
+        Err(Error::ShiftUncertain { shift: self.widened_ends(grow)[0] })
     }
 
     /// Statistics so far.
