@@ -17,7 +17,8 @@
 //! `𝓛` is a product of orthogonal rotations and block unit-triangular eliminations, so
 //! by Sylvester's law the inertia of `Ã − σI` is the sum of the inertias of all pivots.
 
-mod pivot;
+pub(crate) mod pivot;
+pub mod skel;
 mod solve;
 mod ulv;
 

@@ -21,7 +21,7 @@
 pub(crate) mod build;
 mod matvec;
 mod report;
-mod sample;
+pub(crate) mod sample;
 pub(crate) mod top;
 
 pub use report::{BuildReport, LevelRanks};

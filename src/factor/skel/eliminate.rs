@@ -1,0 +1,263 @@
+//! One elimination step of the strong recursive skeletonization, and the merge of a
+//! level's clusters into their parents.
+//!
+//! Step at cluster `B` with active indices `I` (`m` of them), near partners `N(B)` (the
+//! same-level clusters whose pair with `B` is not admissible), and the far partners `F(B)`
+//! whose blocks with `B` were changed by earlier steps:
+//! 1. **Skeleton.** A column ID of the sampled far block row
+//!    `W = [A(far sample, I); K(act F(B), I)]` splits `I = s ∪ r` with
+//!    `W[:, r] ≈ W[:, s] T` (`T`: `|s| × |r|`), to the relative tolerance.
+//! 2. **Congruence.** `x_s ← x_s − T x_r` is the unit-triangular `G` with `G[s, r] = −T`:
+//!    `K ← Gᵀ K G` changes only the `r` columns (rows), `K[:, r] ← K[:, r] − K[:, s] T`.
+//!    In far rows that is the ID residual, which is dropped — this, and nothing else, is
+//!    the approximation.
+//! 3. **Elimination.** `K'[r, r]` is factored (Bunch–Kaufman; its pivots add to the
+//!    inertia, Sylvester) and `r` is eliminated: every pair `(Y, Z)` of
+//!    `{s} ∪ N(B)` receives `−K'[Y, r] K'[r, r]⁻¹ K'[r, Z]`. Pairs of near partners that
+//!    are far from each other become stored far partners: the next step at either one
+//!    puts their block into its ID, so that no coupling is ever dropped unseen.
+//!
+//! After the step `B` keeps `s`: skeletons are subsets of the original indices, so every
+//! block nobody has changed is still the source's entries, evaluated on demand.
+
+use super::store::Store;
+use crate::block::BlockTree;
+use crate::cluster::{ClusterId, ClusterTree};
+use crate::dense::{gemm, row_id_of_transpose};
+use crate::error::Result;
+use crate::factor::pivot::{Bk, BlockFactor};
+use crate::factor::{Inertia, LogDet};
+use crate::h2::build::entries;
+use crate::source::EntrySource;
+use faer::{Mat, MatRef};
+
+/// What one factorization reads: source, topology, samples, tolerance and shift.
+pub(super) struct Ctx<'a> {
+    pub src: &'a dyn EntrySource,
+    pub tree: &'a ClusterTree,
+    pub blocks: &'a BlockTree,
+    /// Far-field sample (matrix indices) per cluster, by arena id.
+    pub far: &'a [Vec<usize>],
+    pub tol: f64,
+    pub shift: f64,
+}
+
+/// The partially eliminated matrix and the pivots so far.
+pub(super) struct State {
+    /// Active (not yet eliminated) matrix indices per cluster, by arena id.
+    pub active: Vec<Vec<usize>>,
+    pub store: Store,
+    pub inertia: Inertia,
+    pub logdet: LogDet,
+}
+
+impl Ctx<'_> {
+    /// `K[act(a), act(b)]`, removed from the store when stored; the source's entries
+    /// (shifted on a leaf diagonal) otherwise.
+    fn take(&self, st: &mut State, a: ClusterId, b: ClusterId) -> Mat<f64> {
+        match st.store.take(a, b) {
+            Some(m) if a.0 <= b.0 => m,
+            Some(m) => m.transpose().to_owned(),
+            None => self.fresh(st, a, b),
+        }
+    }
+
+    /// `K[act(a), act(b)]` without removing it.
+    fn peek(&self, st: &State, a: ClusterId, b: ClusterId) -> Mat<f64> {
+        match st.store.get(a, b) {
+            Some(m) if a.0 <= b.0 => m.to_owned(),
+            Some(m) => m.transpose().to_owned(),
+            None => self.fresh(st, a, b),
+        }
+    }
+
+    fn fresh(&self, st: &State, a: ClusterId, b: ClusterId) -> Mat<f64> {
+        let mut m = entries(self.src, &st.active[a.idx()], &st.active[b.idx()]);
+        if a == b {
+            // a diagonal block is first read at the leaves; above, merges store it
+            debug_assert!(self.tree.is_leaf(a), "unstored diagonal block above the leaves");
+            for i in 0..m.nrows() {
+                m[(i, i)] -= self.shift;
+            }
+        }
+        m
+    }
+}
+
+/// Stores `m = K[act(a), act(b)]` in the store's orientation.
+fn put(st: &mut State, a: ClusterId, b: ClusterId, m: Mat<f64>) {
+    if a.0 <= b.0 {
+        st.store.put(a, b, m)
+    } else {
+        st.store.put(a, b, m.transpose().to_owned())
+    }
+}
+
+/// `m[rows, cols]` for position lists.
+fn gather(m: MatRef<'_, f64>, rows: &[usize], cols: &[usize]) -> Mat<f64> {
+    Mat::from_fn(rows.len(), cols.len(), |i, j| m[(rows[i], cols[j])])
+}
+
+/// Skeleton positions `s` (ascending), redundant positions `r`, and `T` (`|s| × |r|`)
+/// with `W[:, r] ≈ W[:, s] T` for the sampled far block row `W` of `b`.
+fn skeleton(
+    ctx: &Ctx<'_>,
+    st: &State,
+    b: ClusterId,
+    far_partners: &[ClusterId],
+) -> (Vec<usize>, Vec<usize>, Mat<f64>) {
+    let act = &st.active[b.idx()];
+    let sample = &ctx.far[b.idx()];
+    let rows = sample.len() + far_partners.iter().map(|x| st.active[x.idx()].len()).sum::<usize>();
+    let mut w = Mat::zeros(rows, act.len());
+    if !sample.is_empty() {
+        ctx.src.block(sample, act, w.as_mut().subrows_mut(0, sample.len()));
+    }
+    let mut at = sample.len();
+    for &x in far_partners {
+        let k = ctx.peek(st, x, b);
+        w.as_mut().subrows_mut(at, k.nrows()).copy_from(&k);
+        at += k.nrows();
+    }
+    // column ID of W = row ID of Wᵀ, which row_id_of_transpose takes as W itself
+    let (skel, x) = row_id_of_transpose(w, ctx.tol, usize::MAX);
+    let mut order: Vec<usize> = (0..skel.len()).collect();
+    order.sort_by_key(|&i| skel[i]);
+    let s: Vec<usize> = order.iter().map(|&i| skel[i]).collect();
+    let mut is_skel = vec![false; act.len()];
+    s.iter().for_each(|&p| is_skel[p] = true);
+    let r: Vec<usize> = (0..act.len()).filter(|&p| !is_skel[p]).collect();
+    let t = Mat::from_fn(s.len(), r.len(), |i, j| x[(r[j], order[i])]);
+    (s, r, t)
+}
+
+/// Eliminates the redundant indices of `b` (module docs); `b` keeps its skeleton.
+///
+/// # Errors
+/// [`crate::Error::NonFinitePivot`] when the eliminated block has a non-finite pivot.
+pub(super) fn eliminate(ctx: &Ctx<'_>, st: &mut State, b: ClusterId, level: usize) -> Result<()> {
+    let m = st.active[b.idx()].len();
+    if m == 0 {
+        return Ok(());
+    }
+    let close: Vec<ClusterId> =
+        ctx.blocks.close(b).iter().copied().filter(|y| !st.active[y.idx()].is_empty()).collect();
+    let far_partners: Vec<ClusterId> =
+        st.store.partners(b).into_iter().filter(|x| !close.contains(x)).collect();
+    let (s, r, t) = skeleton(ctx, st, b, &far_partners);
+
+    // the congruence with G: only the r columns change
+    let d = ctx.take(st, b, b);
+    let mut dsr = gather(d.as_ref(), &s, &r);
+    let dss = gather(d.as_ref(), &s, &s);
+    gemm(dsr.as_mut(), true, dss.as_ref(), t.as_ref(), -1.0);
+    let mut drr = gather(d.as_ref(), &r, &r);
+    let drs = gather(d.as_ref(), &r, &s);
+    gemm(drr.as_mut(), true, drs.as_ref(), t.as_ref(), -1.0);
+    gemm(drr.as_mut(), true, t.transpose(), dsr.as_ref(), -1.0);
+    drop(d);
+    let mut near_s = Vec::with_capacity(close.len());
+    let mut near_r = Vec::with_capacity(close.len());
+    for &y in &close {
+        let v = ctx.take(st, y, b);
+        let rows: Vec<usize> = (0..v.nrows()).collect();
+        let vs = gather(v.as_ref(), &rows, &s);
+        let mut vr = gather(v.as_ref(), &rows, &r);
+        gemm(vr.as_mut(), true, vs.as_ref(), t.as_ref(), -1.0);
+        near_s.push(vs);
+        near_r.push(vr);
+    }
+    // far partners keep only their coupling to the skeleton (the rest is the ID residual)
+    for &x in &far_partners {
+        let k = ctx.take(st, x, b);
+        let rows: Vec<usize> = (0..k.nrows()).collect();
+        put(st, x, b, gather(k.as_ref(), &rows, &s));
+    }
+
+    let f = Bk::factor(drr.as_ref(), level, ctx.tree.index_in_level(b))?;
+    st.inertia.add(f.inertia());
+    st.logdet.combine(f.logdet());
+    // W_j = K'[r,r]⁻¹ K'[r, j] for the skeleton of b and each near partner
+    let solve = |l: &Mat<f64>| {
+        let mut w = l.transpose().to_owned();
+        f.solve_in_place(w.as_mut());
+        w
+    };
+    let w_s = solve(&dsr);
+    let w_near: Vec<Mat<f64>> = near_r.iter().map(solve).collect();
+
+    st.active[b.idx()] = s.iter().map(|&p| st.active[b.idx()][p]).collect();
+    let mut diag = dss;
+    gemm(diag.as_mut(), true, dsr.as_ref(), w_s.as_ref(), -1.0);
+    symmetrize(&mut diag);
+    put(st, b, b, diag);
+    for (i, &y) in close.iter().enumerate() {
+        // K[s, y] = K'[y, s]ᵀ − K'[s, r] W_y
+        let mut sy = near_s[i].transpose().to_owned();
+        gemm(sy.as_mut(), true, dsr.as_ref(), w_near[i].as_ref(), -1.0);
+        put(st, b, y, sy);
+        for (j, &z) in close.iter().enumerate().skip(i) {
+            let mut yz = ctx.take(st, y, z);
+            gemm(yz.as_mut(), true, near_r[i].as_ref(), w_near[j].as_ref(), -1.0);
+            if i == j {
+                symmetrize(&mut yz);
+            }
+            put(st, y, z, yz);
+        }
+    }
+    Ok(())
+}
+
+fn symmetrize(m: &mut Mat<f64>) {
+    for j in 0..m.ncols() {
+        for i in j + 1..m.nrows() {
+            let v = 0.5 * (m[(i, j)] + m[(j, i)]);
+            m[(i, j)] = v;
+            m[(j, i)] = v;
+        }
+    }
+}
+
+/// A stored child block with its pair.
+type ChildBlock = ((ClusterId, ClusterId), Mat<f64>);
+
+/// Moves from level `l` to `l − 1`: a parent's active indices are its children's
+/// skeletons, and each stored child block goes into its parents' block, whose other
+/// child blocks are the source's entries.
+pub(super) fn merge(ctx: &Ctx<'_>, st: &mut State, l: usize) {
+    let tree = ctx.tree;
+    for p in tree.level(l - 1) {
+        let [c1, c2] = tree.children(p).expect("level < depth has children");
+        let mut act = st.active[c1.idx()].clone();
+        act.extend_from_slice(&st.active[c2.idx()]);
+        st.active[p.idx()] = act;
+    }
+    let children = st.store.drain();
+    let mut parents: std::collections::BTreeMap<(u32, u32), Vec<ChildBlock>> = Default::default();
+    for ((a, b), m) in children {
+        let (pa, pb) = (tree.parent(a).expect("level ≥ 1"), tree.parent(b).expect("level ≥ 1"));
+        parents.entry((pa.0, pb.0)).or_default().push(((a, b), m));
+    }
+    for ((pa, pb), kids) in parents {
+        let (pa, pb) = (ClusterId(pa), ClusterId(pb));
+        let mut out = Mat::zeros(st.active[pa.idx()].len(), st.active[pb.idx()].len());
+        let [a1, a2] = tree.children(pa).expect("parent");
+        let [b1, b2] = tree.children(pb).expect("parent");
+        let (na1, nb1) = (st.active[a1.idx()].len(), st.active[b1.idx()].len());
+        for (ca, cb) in [(a1, b1), (a1, b2), (a2, b1), (a2, b2)] {
+            if pa == pb && ca.0 > cb.0 {
+                continue; // the lower child block of a diagonal block: mirrored below
+            }
+            let sub = match kids.iter().find(|((x, y), _)| (*x, *y) == (ca, cb)) {
+                Some((_, m)) => m.clone(),
+                None => entries(ctx.src, &st.active[ca.idx()], &st.active[cb.idx()]),
+            };
+            let (i0, j0) = (if ca == a1 { 0 } else { na1 }, if cb == b1 { 0 } else { nb1 });
+            out.as_mut().submatrix_mut(i0, j0, sub.nrows(), sub.ncols()).copy_from(&sub);
+            if pa == pb && ca != cb {
+                out.as_mut().submatrix_mut(j0, i0, sub.ncols(), sub.nrows()).copy_from(sub.transpose());
+            }
+        }
+        st.store.put(pa, pb, out);
+    }
+}

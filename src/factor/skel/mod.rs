@@ -1,0 +1,203 @@
+//! Strong-admissibility `LDLᵀ` of `A − σI` by recursive skeletonization (no H² matrix
+//! needed): bounded ranks on surfaces, O(N) memory, a new skeleton per shift.
+//!
+//! The ULV factorizations of [`crate::factor`] need bases that span each cluster's
+//! whole off-diagonal block row, whose ranks grow with N in 3-D. Here the bases span
+//! only the *far* field (strong admissibility), and the coupling that near clusters
+//! keep is eliminated exactly, level by level from the leaves (`eliminate.rs`): at each
+//! cluster an interpolative decomposition of the sampled far block row picks skeleton
+//! indices, a unit-triangular congruence decouples the redundant indices from the far
+//! field (dropping the ID residual — the only approximation), and the redundant indices
+//! are eliminated with a Bunch–Kaufman `LBLᵀ`, whose Schur complement lands on the
+//! cluster's skeleton and its near partners (stored; the far coupling between two near
+//! partners enters their next IDs). Parents take their children's skeletons; the root
+//! is eliminated in full.
+//!
+//! The factored matrix is `K̃(σ) = A − σI + E(σ)`, with `E(σ)` the dropped ID residuals
+//! carried through the elimination: Sylvester's law gives the exact inertia of `K̃(σ)`,
+//! and `|ν_A(σ) − ν(σ)| = 0` whenever σ is farther than `‖E(σ)‖₂` from every
+//! eigenvalue of `A` (Weyl). Unlike [`crate::factor::Ldlt`], `E` depends on σ (the skeletons
+//! see the shifted Schur complements), so the counts belong to no single fixed matrix.
+//!
+//! Cost per shift: `O(n_c² m² r)` per cluster (`n_c` near partners, `m` active and `r`
+//! redundant indices), O(N) in total when the skeletons stay bounded (surfaces); memory is
+//! the stored blocks of one level (no near field is kept between shifts).
+
+mod eliminate;
+mod store;
+
+use super::{Inertia, LogDet};
+use crate::block::{Admissibility, BlockTree};
+use crate::cluster::ClusterTree;
+use crate::error::{Error, Result};
+use crate::geometry::Points;
+use crate::h2::sample;
+use crate::source::EntrySource;
+use eliminate::{Ctx, State};
+use serde::Serialize;
+use std::time::Instant;
+use store::Store;
+
+/// Parameters of [`Skeletonization`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkelParams {
+    /// Relative tolerance of each interpolative decomposition: a skeleton index is kept
+    /// while its pivot exceeds `tol` times the largest pivot of the sampled far block row
+    /// (default 1e-8).
+    pub tol: f64,
+    /// Maximum leaf size (default 128).
+    pub leaf_size: usize,
+    /// Strong admissibility η: clusters with `ρ_s + ρ_t ≤ η ‖c_s − c_t‖` are far
+    /// (default 0.7; larger η means fewer near partners and larger skeletons).
+    pub eta: f64,
+    /// Far-field sample size per cluster, in points (default 96).
+    pub far_samples: usize,
+}
+
+impl Default for SkelParams {
+    fn default() -> Self {
+        Self { tol: 1e-8, leaf_size: 128, eta: 0.7, far_samples: 96 }
+    }
+}
+
+/// The shift-independent part: source, cluster tree, near/far partition, far samples.
+pub struct Skeletonization<'a> {
+    src: &'a dyn EntrySource,
+    tree: ClusterTree,
+    blocks: BlockTree,
+    far: Vec<Vec<usize>>,
+    params: SkelParams,
+}
+
+/// Per-level statistics of one factorization.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkelLevel {
+    /// Tree level (leaves = depth).
+    pub level: usize,
+    /// Largest active set entering the level.
+    pub max_active: usize,
+    /// Largest skeleton kept.
+    pub max_skeleton: usize,
+    /// Indices left after the level.
+    pub total_skeleton: usize,
+}
+
+/// One factorization of `A − σI` (inertia and log-determinant of `K̃(σ)`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SkelLdlt {
+    /// The shift σ.
+    pub shift: f64,
+    /// Inertia of `K̃(σ)` (module docs).
+    pub inertia: Inertia,
+    /// `log|det K̃(σ)|` and its sign.
+    pub logdet: LogDet,
+    /// Levels, leaves first.
+    pub levels: Vec<SkelLevel>,
+    /// Most matrix entries stored at once, in bytes.
+    pub peak_stored_bytes: usize,
+    /// Wall time of the factorization.
+    pub time_s: f64,
+}
+
+impl<'a> Skeletonization<'a> {
+    /// Prepares the factorizations of `src − σI` on `points` (`group` consecutive
+    /// indices per point, as in [`crate::h2::H2Matrix::build`]).
+    ///
+    /// # Errors
+    /// [`Error::SizeMismatch`] if `group · points.len() ≠ src.n()`;
+    /// [`Error::InvalidParameter`] for `group = 0`, `tol ∉ (0, 1)`, `leaf_size = 0`,
+    /// `far_samples = 0` or `η` not finite and positive.
+    pub fn new(src: &'a dyn EntrySource, points: &Points, group: usize, params: SkelParams) -> Result<Self> {
+        validate(src, points, group, &params)?;
+        let tree = ClusterTree::new(points, params.leaf_size, group);
+        let blocks = BlockTree::new(&tree, Admissibility::Strong { eta: params.eta });
+        let far = sample::far_samples(&tree, &blocks, params.far_samples)
+            .into_iter()
+            .map(|pts| sample::expand(&pts, group).collect())
+            .collect();
+        Ok(Self { src, tree, blocks, far, params })
+    }
+
+    /// Dimension N.
+    pub fn n(&self) -> usize {
+        self.src.n()
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &SkelParams {
+        &self.params
+    }
+
+    /// Factors `A − σI`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for a non-finite shift; [`Error::NonFinitePivot`] when
+    /// an eliminated block has a non-finite pivot (NaN/inf entries, or an overflow).
+    pub fn ldlt(&self, shift: f64) -> Result<SkelLdlt> {
+        if !shift.is_finite() {
+            return Err(Error::invalid("shift", shift, "a finite number"));
+        }
+        let t0 = Instant::now();
+        let tree = &self.tree;
+        let ctx =
+            Ctx { src: self.src, tree, blocks: &self.blocks, far: &self.far, tol: self.params.tol, shift };
+        let nc = (2 << tree.depth()) - 1;
+        let mut st = State {
+            active: vec![Vec::new(); nc],
+            store: Store::new(nc),
+            inertia: Inertia::default(),
+            logdet: LogDet::one(),
+        };
+        for c in tree.level(tree.depth()) {
+            st.active[c.idx()] = tree.indices(c).to_vec();
+        }
+        let mut levels = Vec::with_capacity(tree.depth() + 1);
+        for l in (0..=tree.depth()).rev() {
+            let max_active = tree.level(l).map(|c| st.active[c.idx()].len()).max().unwrap_or(0);
+            for c in tree.level(l) {
+                eliminate::eliminate(&ctx, &mut st, c, l)?;
+            }
+            let sizes = tree.level(l).map(|c| st.active[c.idx()].len());
+            let (max_skeleton, total_skeleton) = sizes.fold((0, 0), |(m, t), s| (m.max(s), t + s));
+            levels.push(SkelLevel { level: l, max_active, max_skeleton, total_skeleton });
+            if l > 0 {
+                eliminate::merge(&ctx, &mut st, l);
+            }
+        }
+        debug_assert_eq!(st.inertia.negative + st.inertia.zero + st.inertia.positive, self.n());
+        Ok(SkelLdlt {
+            shift,
+            inertia: st.inertia,
+            logdet: st.logdet,
+            levels,
+            peak_stored_bytes: 8 * st.store.peak_entries(),
+            time_s: t0.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &SkelParams) -> Result<()> {
+    if group == 0 {
+        return Err(Error::invalid("group", group, "a positive integer"));
+    }
+    if points.len() * group != src.n() {
+        return Err(Error::SizeMismatch {
+            what: "points × group vs matrix dimension",
+            expected: src.n(),
+            found: points.len() * group,
+        });
+    }
+    if !(p.tol > 0.0 && p.tol < 1.0) {
+        return Err(Error::invalid("tol", p.tol, "a number in (0, 1)"));
+    }
+    if p.leaf_size == 0 {
+        return Err(Error::invalid("leaf size", 0, "a positive integer"));
+    }
+    if p.far_samples == 0 {
+        return Err(Error::invalid("far_samples", 0, "a positive integer"));
+    }
+    if !(p.eta.is_finite() && p.eta > 0.0) {
+        return Err(Error::invalid("eta", p.eta, "a finite positive number"));
+    }
+    Ok(())
+}
