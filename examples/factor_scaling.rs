@@ -84,36 +84,6 @@ struct Row {
     dense_s: Option<f64>,
 }
 
-/// Least-squares slope of `ln y` against `ln x` (`None` for fewer than two points).
-fn loglog_slope(pts: &[(f64, f64)]) -> Option<f64> {
-    if pts.len() < 2 {
-        return None;
-    }
-    let m = pts.len() as f64;
-    let (lx, ly): (Vec<f64>, Vec<f64>) = pts.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
-    let mx = lx.iter().sum::<f64>() / m;
-    let my = ly.iter().sum::<f64>() / m;
-    let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = lx.iter().map(|x| (x - mx) * (x - mx)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
-}
-
-fn fmt_slope(s: Option<f64>) -> String {
-    s.map_or("– (fewer than 2 sizes)".to_string(), |p| format!("{p:.2}"))
-}
-
-fn timed<T>(reps: usize, mut f: impl FnMut() -> T) -> (Vec<f64>, T) {
-    let mut times = Vec::with_capacity(reps);
-    let mut last = None;
-    for _ in 0..reps {
-        let t = Instant::now();
-        let out = std::hint::black_box(f());
-        times.push(t.elapsed().as_secs_f64());
-        last = Some(out);
-    }
-    (times, last.expect("reps ≥ 1"))
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     if args.min_n == 0 || args.max_n < args.min_n || args.reps == 0 {
@@ -187,7 +157,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let norm = norm2_estimate(&h, 1);
         let shift = 0.5 * norm;
-        let (factor_times, res) = timed(args.reps, || Ldlt::new(&h, shift).map(|f| f.inertia()));
+        let (factor_times, res) = common::timed(args.reps, || Ldlt::new(&h, shift).map(|f| f.inertia()));
         let inertia = match res {
             Ok(i) => i,
             Err(e) => {
@@ -199,7 +169,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let (dense_s, dense_times) = if n <= args.dense_max_n {
             let a = to_dense(&src as &dyn EntrySource);
-            let (times, _) = timed(args.reps, || a.lblt(Side::Lower));
+            let (times, _) = common::timed(args.reps, || a.lblt(Side::Lower));
             (Some(common::median(times.clone())), Some(times))
         } else {
             (None, None)
@@ -254,18 +224,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pts = |f: &dyn Fn(&Row) -> Option<f64>| -> Vec<(f64, f64)> {
         rows.iter().filter_map(|r| f(r).map(|y| (r.n as f64, y))).collect()
     };
-    let p_factor = loglog_slope(&pts(&|r| Some(r.factor_s)));
-    let p_build = loglog_slope(&pts(&|r| Some(r.build_s)));
-    let p_dense = loglog_slope(&pts(&|r| r.dense_s));
+    let p_factor = common::loglog_slope(&pts(&|r| Some(r.factor_s)));
+    let p_build = common::loglog_slope(&pts(&|r| Some(r.build_s)));
+    let p_dense = common::loglog_slope(&pts(&|r| r.dense_s));
     let crossover = rows.iter().find(|r| r.dense_s.is_some_and(|d| r.factor_s < d)).map(|r| r.n);
     println!();
     println!(
         "fitted exponent (least squares, log-log over {} sizes): factor s ∝ N^{}",
         rows.len(),
-        fmt_slope(p_factor)
+        common::fmt_slope(p_factor)
     );
-    println!("                                         build s  ∝ N^{}", fmt_slope(p_build));
-    println!("                                         dense s  ∝ N^{}", fmt_slope(p_dense));
+    println!("                                         build s  ∝ N^{}", common::fmt_slope(p_build));
+    println!("                                         dense s  ∝ N^{}", common::fmt_slope(p_dense));
     match crossover {
         Some(c) => println!("crossover: H² LDLᵀ faster than dense LBLᵀ from N = {c} (first measured size)"),
         None => println!("crossover: none among the sizes with a dense reference (N ≤ {})", args.dense_max_n),

@@ -208,3 +208,64 @@ fn same_input_same_bits_for_any_thread_count() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// Bisection on skeletonization counts: every bracket contains the dense eigenvalue and
+/// the value is within `eig_tol + ε` of it, for single targets at both ends and in the
+/// middle, a range of 32 and an interval.
+#[test]
+fn skel_spectrum_brackets_contain_dense_eigenvalues() {
+    use hmatrix::eigen::{SkelEigParams, SkelSpectrum};
+    for (kernel, geometry, n, nugget, tol) in
+        [("yukawa", "sphere", 1501, 0.0, 1e-6), ("matern32", "ball", 1200, 1e-2, 1e-7)]
+    {
+        let p = kernel_problem(kernel, geometry, n, nugget);
+        let ev = eigenvalues(&p.dense);
+        let params = SkelParams { tol, leaf_size: 64, ..Default::default() };
+        let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
+        let s = SkelSpectrum::new(&sk, &p.src, &SkelEigParams::default()).unwrap();
+        let check = |e: &hmatrix::eigen::Eigenvalue| {
+            let st = s.stats();
+            let r = ev[e.k - 1];
+            assert!(
+                e.lower <= r && r <= e.upper,
+                "{kernel}: λ_{} = {r} outside [{}, {}]",
+                e.k,
+                e.lower,
+                e.upper
+            );
+            assert!(
+                (e.value - r).abs() <= st.eig_tol + st.error_estimate,
+                "{kernel}: λ_{} = {r} vs {}",
+                e.k,
+                e.value
+            );
+        };
+        for k in [1, n / 4, n / 2, n] {
+            check(&s.kth(k).unwrap());
+        }
+        let r = s.range(n / 2 - 16, n / 2 + 15).unwrap();
+        assert_eq!(r.iter().map(|e| e.k).collect::<Vec<_>>(), (n / 2 - 16..=n / 2 + 15).collect::<Vec<_>>());
+        r.iter().for_each(check);
+        let (a, b) = (ev[n / 3] - 1e-3 * (ev[n / 3 + 1] - ev[n / 3]), ev[n / 3 + 10]);
+        let inside = s.in_interval(a, b).unwrap();
+        assert!(!inside.is_empty());
+        inside.iter().for_each(check);
+        println!("{kernel}: {:?}", s.stats());
+    }
+}
+
+#[test]
+fn skel_spectrum_rejects_bad_queries() {
+    use hmatrix::eigen::{SkelEigParams, SkelSpectrum};
+    use hmatrix::Error;
+    let p = kernel_problem("yukawa", "sphere", 300, 0.0);
+    let sk = Skeletonization::new(&p.src, &p.points, 1, SkelParams::default()).unwrap();
+    let s = SkelSpectrum::new(&sk, &p.src, &SkelEigParams::default()).unwrap();
+    assert!(matches!(s.kth(0), Err(Error::IndexOutOfRange { .. })));
+    assert!(matches!(s.kth(301), Err(Error::IndexOutOfRange { .. })));
+    assert!(matches!(s.range(5, 4), Err(Error::EmptyRange { .. })));
+    assert!(matches!(s.in_interval(2.0, 1.0), Err(Error::EmptyRange { .. })));
+    assert!(matches!(s.in_interval(f64::NAN, 1.0), Err(Error::InvalidParameter { .. })));
+    let bad = SkelEigParams { eig_tol: Some(f64::NAN), ..Default::default() };
+    assert!(matches!(SkelSpectrum::new(&sk, &p.src, &bad), Err(Error::InvalidParameter { .. })));
+}

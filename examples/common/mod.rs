@@ -11,6 +11,7 @@ use hmatrix::geometry::{Geometry, Points};
 use hmatrix::kernel::RadialKernel;
 use hmatrix::source::KernelSource;
 use std::path::Path;
+use std::time::Instant;
 
 /// The kernel matrix of a built-in geometry with the benchmarks' fixed seed (42).
 pub fn kernel_problem(
@@ -46,4 +47,34 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     } else {
         0.5 * (v[m - 1] + v[m])
     }
+}
+
+/// Least-squares slope of `ln y` against `ln x` (`None` for fewer than two points).
+pub fn loglog_slope(pts: &[(f64, f64)]) -> Option<f64> {
+    if pts.len() < 2 {
+        return None;
+    }
+    let m = pts.len() as f64;
+    let (lx, ly): (Vec<f64>, Vec<f64>) = pts.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
+    let mx = lx.iter().sum::<f64>() / m;
+    let my = ly.iter().sum::<f64>() / m;
+    let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = lx.iter().map(|x| (x - mx) * (x - mx)).sum();
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+pub fn fmt_slope(s: Option<f64>) -> String {
+    s.map_or("– (fewer than 2 sizes)".to_string(), |p| format!("{p:.2}"))
+}
+
+pub fn timed<T>(reps: usize, mut f: impl FnMut() -> T) -> (Vec<f64>, T) {
+    let mut times = Vec::with_capacity(reps);
+    let mut last = None;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let out = std::hint::black_box(f());
+        times.push(t.elapsed().as_secs_f64());
+        last = Some(out);
+    }
+    (times, last.expect("reps ≥ 1"))
 }

@@ -146,7 +146,7 @@ impl Interval {
     /// second cut at least shortens the interval by a third. Against plain midpoints after a
     /// stall, this took 13 % fewer counts on four simulated spectra (C60, yukawa sphere,
     /// matern ball, laplace cube; 44 targets from the ends to the middle).
-    fn cut(&self, k1: usize, k2: usize) -> f64 {
+    pub(super) fn cut(&self, k1: usize, k2: usize) -> f64 {
         if let Some(c) = self.first.filter(|&c| c > self.lo && c < self.hi) {
             return c;
         }
@@ -483,7 +483,7 @@ impl<'a> Spectrum<'a> {
     }
 }
 
-fn check_interval(a: f64, b: f64) -> Result<()> {
+pub(super) fn check_interval(a: f64, b: f64) -> Result<()> {
     if a.is_nan() || b.is_nan() {
         return Err(Error::invalid("interval end", f64::NAN, "a number"));
     }

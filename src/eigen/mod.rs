@@ -22,10 +22,12 @@ mod bisect;
 mod estimate;
 mod exact;
 mod refine;
+mod skel;
 
 pub use bisect::{EigParams, EigStats, Eigenvalue, IntervalCount, Spectrum};
 pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
 pub use exact::exact_product;
+pub use skel::{SkelEigParams, SkelEigStats, SkelSpectrum};
 
 use crate::factor::{Inertia, Ldlt};
 use crate::h2::H2Matrix;

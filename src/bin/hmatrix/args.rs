@@ -85,6 +85,11 @@ pub enum Command {
         /// Certify brackets with exact products with A (N² entries each) up to this N.
         #[arg(long, default_value_t = 1 << 16)]
         exact_limit: usize,
+        /// Counts from: ulv (near-and-far H² matrix, certified brackets) or skel
+        /// (strong-admissibility skeletonization per shift: no H² matrix, O(N) memory,
+        /// brackets widened by tol·‖A‖, an estimate).
+        #[arg(long, value_enum, default_value_t = Factorization::Ulv)]
+        factorization: Factorization,
     },
     /// Replicate a C60 crystal cell NX×NY×NZ times with seeded uniform noise, write .xyz.
     ElsesSupercell {
@@ -114,6 +119,12 @@ pub enum Method {
     Cholesky,
     Ldl,
     Auto,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Factorization {
+    Ulv,
+    Skel,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

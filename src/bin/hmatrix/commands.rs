@@ -1,9 +1,10 @@
 //! The commands. Each prints one JSON object (`--json`) or the same fields as text.
 
-use crate::args::{Cli, Command, Common, Method};
+use crate::args::{Cli, Command, Common, Factorization, Method};
 use crate::problem::{self, progress_bar};
 use faer::Mat;
-use hmatrix::eigen::{certify, EigParams, Spectrum};
+use hmatrix::eigen::{certify, EigParams, Eigenvalue, SkelEigParams, SkelSpectrum, Spectrum};
+use hmatrix::factor::skel::{SkelParams, Skeletonization};
 use hmatrix::factor::{Cholesky, Ldlt};
 use hmatrix::h2::H2Matrix;
 use hmatrix::{Error, Result};
@@ -72,8 +73,16 @@ fn dispatch(cmd: Command) -> Result<()> {
                 json!({"n": h.n(), "shift": shift, "method": used, "sign": d.sign, "logabsdet": d.logabsdet, "time_factor_s": t.elapsed().as_secs_f64()}),
             )
         }
-        Command::Eig { common, k, range, interval, eig_tol, exact_limit } => {
-            eig(common, k, range, interval, EigParams { eig_tol, exact_limit, ..EigParams::default() })
+        Command::Eig { common, k, range, interval, eig_tol, exact_limit, factorization } => {
+            let query = Query { k, range, interval };
+            match factorization {
+                Factorization::Ulv => {
+                    eig(common, query, EigParams { eig_tol, exact_limit, ..EigParams::default() })
+                }
+                Factorization::Skel => {
+                    eig_skel(common, query, SkelEigParams { eig_tol, ..SkelEigParams::default() })
+                }
+            }
         }
         Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {
             let r: Vec<usize> = repeat
@@ -139,19 +148,65 @@ fn solve(h: &H2Matrix, b: faer::MatRef<'_, f64>, m: Method, shift: f64) -> Resul
     })
 }
 
-fn eig(
-    mut c: Common,
+/// What `eig` computes: the k-th eigenvalue, an index range or an interval.
+struct Query {
     k: Option<usize>,
     range: Option<String>,
     interval: Option<String>,
-    params: EigParams,
-) -> Result<()> {
+}
+
+/// The queries both spectra answer.
+trait Probe {
+    fn kth(&self, k: usize) -> Result<Eigenvalue>;
+    fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>>;
+    fn in_interval(&self, a: f64, b: f64) -> Result<Vec<Eigenvalue>>;
+}
+
+macro_rules! probe {
+    ($t:ty) => {
+        impl Probe for $t {
+            fn kth(&self, k: usize) -> Result<Eigenvalue> {
+                <$t>::kth(self, k)
+            }
+            fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
+                <$t>::range(self, k1, k2)
+            }
+            fn in_interval(&self, a: f64, b: f64) -> Result<Vec<Eigenvalue>> {
+                <$t>::in_interval(self, a, b)
+            }
+        }
+    };
+}
+probe!(Spectrum<'_>);
+probe!(SkelSpectrum<'_>);
+
+/// Answers `q` (default: k = N/2 on the default problem, else k = 1).
+fn answer(s: &impl Probe, q: &Query, n: usize, default_problem: bool) -> Result<Vec<Eigenvalue>> {
+    if let Some(iv) = &q.interval {
+        let (a, b) = pair::<f64>(iv, "interval")?;
+        s.in_interval(a, b)
+    } else if let Some(r) = &q.range {
+        let (k1, k2) = pair::<usize>(r, "range")?;
+        s.range(k1, k2)
+    } else {
+        Ok(vec![s.kth(q.k.unwrap_or(if default_problem { n / 2 } else { 1 }))?])
+    }
+}
+
+/// Fills in the built-in default problem (yukawa on 65,536 points of a circle) when no
+/// problem is given; returns whether it did.
+fn default_problem(c: &mut Common) -> bool {
     let default_problem = c.kernel.is_none() && c.matrix.is_none() && c.elses.is_none();
     if default_problem {
         c.kernel = Some("yukawa".into());
         c.geometry = Some("circle".into());
         c.n = Some(c.n.unwrap_or(65536));
     }
+    default_problem
+}
+
+fn eig(mut c: Common, q: Query, params: EigParams) -> Result<()> {
+    let default_problem = default_problem(&mut c);
     let t0 = Instant::now();
     let (h, p) = setup(&c)?;
     let time_build = t0.elapsed().as_secs_f64();
@@ -159,16 +214,7 @@ fn eig(
     let pb = progress_bar(c.json, "bisection");
     let s = Spectrum::new(&h, p.src.as_ref(), &params)?;
     let n = h.n();
-    let vals = if let Some(iv) = interval {
-        let (a, b) = pair::<f64>(&iv, "interval")?;
-        s.in_interval(a, b)?
-    } else if let Some(r) = range {
-        let (k1, k2) = pair::<usize>(&r, "range")?;
-        s.range(k1, k2)?
-    } else {
-        let k = k.unwrap_or(if default_problem { n / 2 } else { 1 });
-        vec![s.kth(k)?]
-    };
+    let vals = answer(&s, &q, n, default_problem)?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -180,6 +226,33 @@ fn eig(
         "sharpened": st.sharpened, "exact_products": st.exact_products,
         "time_build_s": time_build, "time_eig_s": t1.elapsed().as_secs_f64(),
         "max_rank": h.report().max_rank, "memory_bytes": h.report().memory_bytes}),
+    )
+}
+
+/// `eig --factorization skel`: the same queries on skeletonization counts (no H² matrix).
+fn eig_skel(mut c: Common, q: Query, params: SkelEigParams) -> Result<()> {
+    let default_problem = default_problem(&mut c);
+    let p = problem::load(&c)?;
+    let t0 = Instant::now();
+    let sp = SkelParams { tol: c.tol, leaf_size: c.leaf, eta: c.eta, ..SkelParams::default() };
+    let sk = Skeletonization::new(p.src.as_ref(), &p.points, p.group, sp)?;
+    let time_build = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let pb = progress_bar(c.json, "bisection (skeletonization)");
+    let s = SkelSpectrum::new(&sk, p.src.as_ref(), &params)?;
+    let n = sk.n();
+    let vals = answer(&s, &q, n, default_problem)?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let st = s.stats();
+    emit(
+        &c,
+        json!({"n": n, "problem": p.name, "factorization": "skel", "eigenvalues": vals,
+        "factorizations": st.factorizations, "shifts_moved": st.shifts_moved,
+        "error_estimate": st.error_estimate, "eig_tol": st.eig_tol,
+        "time_build_s": time_build, "time_eig_s": t1.elapsed().as_secs_f64(),
+        "max_rank": st.max_skeleton, "memory_bytes": st.peak_stored_bytes}),
     )
 }
 
