@@ -6,8 +6,8 @@
 //! indefinite factorization as bisection uses), it measures:
 //!
 //! * **setup s**: `Skeletonization::new` (cluster tree, block tree, far samples);
-//! * **skel s**: median wall time of `reps` factorizations `ldlt(σ)` (one core: the
-//!   elimination is sequential; bisection runs shifts in parallel);
+//! * **skel s**: median wall time of `reps` factorizations `ldlt(σ)` (levels in parallel
+//!   waves on all threads, or with `--arena-order` one cluster after the other on one core);
 //! * **max skel**, per level the largest skeleton, and **top**: the largest active set of
 //!   the level where everything left is eliminated densely;
 //! * **stored MB**: the most block entries held at once (the factorization's memory);
@@ -61,6 +61,10 @@ struct Args {
     /// Strong admissibility η of the skeletonization.
     #[arg(long, default_value_t = 1.0)]
     eta: f64,
+    /// Eliminate clusters one after the other in arena order (one core) instead of in
+    /// parallel waves (`SkelParams::parallel`).
+    #[arg(long)]
+    arena_order: bool,
     /// Repetitions (median reported); sizes above 262144 run once.
     #[arg(long, default_value_t = 3)]
     reps: usize,
@@ -91,16 +95,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.min_n == 0 || args.max_n < args.min_n || args.reps == 0 {
         return Err("need 0 < min-n ≤ max-n and reps ≥ 1".into());
     }
-    let params = SkelParams { tol: args.tol, leaf_size: args.leaf, eta: args.eta, ..Default::default() };
+    let params = SkelParams {
+        tol: args.tol,
+        leaf_size: args.leaf,
+        eta: args.eta,
+        parallel: !args.arena_order,
+        ..Default::default()
+    };
     let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let base = serde_json::json!({
         "started": common::unix_time(), "kernel": args.kernel, "geometry": args.geometry,
         "nugget": args.nugget, "tol": args.tol, "leaf_size": args.leaf, "eta": args.eta,
         "ulv_leaf": args.ulv_leaf, "threads": rayon::current_num_threads(),
+        "order": if args.arena_order { "arena" } else { "waves" },
     });
     println!(
-        "kernel {} · geometry {} · nugget {} · tol {:e} · skel leaf {} η {} · ULV leaf {} · shift tr(A)/N",
-        args.kernel, args.geometry, args.nugget, args.tol, args.leaf, args.eta, args.ulv_leaf
+        "kernel {} · geometry {} · nugget {} · tol {:e} · skel leaf {} η {} ({}) · ULV leaf {} · shift tr(A)/N",
+        args.kernel,
+        args.geometry,
+        args.nugget,
+        args.tol,
+        args.leaf,
+        args.eta,
+        if args.arena_order { "arena order, one core" } else { "parallel waves" },
+        args.ulv_leaf
     );
     println!();
     println!("| N | setup s | skel s | max skel | top | stored MB | ULV build s | ULV s | ULV MB | ν agree | dense s |");

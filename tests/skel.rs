@@ -57,8 +57,10 @@ fn norm2(ev: &[f64]) -> f64 {
 
 #[test]
 fn counts_match_dense_counts_away_from_the_spectrum() {
-    for case in cases() {
-        let sk = Skeletonization::new(case.src.as_ref(), &case.points, 1, case.params.clone()).unwrap();
+    for (i, case) in cases().into_iter().enumerate() {
+        // both elimination orders: parallel waves and arena order
+        let params = SkelParams { parallel: i % 2 == 0, ..case.params.clone() };
+        let sk = Skeletonization::new(case.src.as_ref(), &case.points, 1, params).unwrap();
         let ev = eigenvalues(&case.dense);
         let norm = norm2(&ev);
         let tol = case.params.tol;
@@ -135,8 +137,8 @@ fn logdet_within_the_weyl_bound() {
     }
 }
 
-/// Sizes below and around the leaf size, a single point, and groups of indices per point:
-/// with no far field at all the elimination is exact dense LDLᵀ.
+/// Sizes below and around the leaf size, and a single point: with no far field at all the
+/// elimination is exact dense LDLᵀ.
 #[test]
 fn degenerate_sizes_are_exact() {
     for (n, leaf) in [(1, 8), (2, 8), (7, 8), (9, 8), (129, 64), (300, 300)] {
@@ -179,34 +181,74 @@ fn bad_input_is_an_error() {
         Skeletonization::new(&p.src, &p.points, 2, ok.clone()),
         Err(hmatrix::Error::SizeMismatch { .. })
     ));
-    // a NaN entry reaches a pivot: an error, never a count
-    let mut a = p.dense.clone();
-    a[(17, 17)] = f64::NAN;
-    let src = DenseSource::new(a);
-    if let Ok(src) = src {
-        let sk = Skeletonization::new(&src, &p.points, 1, ok).unwrap();
-        assert!(sk.ldlt(0.0).is_err());
+    // a NaN entry gives an error, never a count: one in a far-field sample row, one
+    // inside a leaf's diagonal block
+    let n = p.dense.nrows();
+    for (bad_i, bad_j) in [(0, n - 1), (5, 5)] {
+        let d = p.dense.clone();
+        let src = hmatrix::source::FnSource::new(n, move |i, j| {
+            if (i, j) == (bad_i, bad_j) || (j, i) == (bad_i, bad_j) {
+                f64::NAN
+            } else {
+                d[(i, j)]
+            }
+        });
+        let sk =
+            Skeletonization::new(&src, &p.points, 1, SkelParams { leaf_size: 16, ..ok.clone() }).unwrap();
+        let e = sk.ldlt(0.0).err();
+        assert!(
+            matches!(e, Some(hmatrix::Error::NonFiniteEntry { .. } | hmatrix::Error::NonFinitePivot { .. })),
+            "NaN at ({bad_i}, {bad_j}): {e:?}"
+        );
     }
 }
 
+/// Same bits for any thread count, with levels in parallel waves and in arena order: one
+/// factorization, and a whole bisection (whose rounds count several shifts concurrently).
 #[test]
 fn same_input_same_bits_for_any_thread_count() {
+    use hmatrix::eigen::{SkelEigParams, SkelSpectrum};
     let p = kernel_problem("laplace3d", "sphere", 1500, 0.0);
-    let run = |threads: usize| {
+    let run = |threads: usize, parallel: bool| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            let sk = Skeletonization::new(
-                &p.src,
-                &p.points,
-                1,
-                SkelParams { leaf_size: 64, ..Default::default() },
-            )
-            .unwrap();
+            let params = SkelParams { leaf_size: 64, tol: 1e-6, parallel, ..Default::default() };
+            let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
             let f = sk.ldlt(500.0).unwrap();
-            (f.inertia, f.logdet.logabsdet.to_bits())
+            let s = SkelSpectrum::new(&sk, &SkelEigParams { parallel, ..Default::default() }).unwrap();
+            let e = s.range(700, 703).unwrap();
+            let bits: Vec<[u64; 3]> =
+                e.iter().map(|e| [e.value.to_bits(), e.lower.to_bits(), e.upper.to_bits()]).collect();
+            (f.inertia, f.logdet.logabsdet.to_bits(), bits, s.stats().factorizations)
         })
     };
-    assert_eq!(run(1), run(2));
+    assert_eq!(run(1, true), run(4, true));
+    assert_eq!(run(1, false), run(4, false));
+}
+
+/// At a tolerance near rounding the ID keeps (almost) everything: the counts at every
+/// eigenvalue midpoint and the log-determinant are those of the dense matrix to rounding,
+/// which checks the congruence and Schur algebra far more sharply than `C·tol·‖A‖`.
+#[test]
+fn near_exact_at_rounding_tolerance() {
+    let p = kernel_problem("yukawa", "sphere", 700, 0.0);
+    let ev = eigenvalues(&p.dense);
+    let norm = norm2(&ev);
+    let params = SkelParams { tol: 1e-14, leaf_size: 40, ..Default::default() };
+    let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
+    let depth = sk.ldlt(0.0).unwrap().levels.len();
+    assert!(depth >= 4, "a tree with a few levels ({depth})");
+    for i in 0..ev.len() - 1 {
+        if ev[i + 1] - ev[i] > 1e-9 * norm {
+            let s = 0.5 * (ev[i] + ev[i + 1]);
+            assert_eq!(sk.ldlt(s).unwrap().inertia.negative, i + 1, "midpoint {i}");
+        }
+    }
+    let shift = 0.5 * (ev[350] + ev[351]);
+    let exact: f64 = ev.iter().map(|l| (l - shift).abs().ln()).sum();
+    let d = sk.ldlt(shift).unwrap().logdet;
+    assert!((d.logabsdet - exact).abs() <= 1e-8 * exact.abs(), "{} vs {exact}", d.logabsdet);
+    assert_eq!(d.sign, ev.iter().map(|l| (l - shift).signum()).product::<f64>());
 }
 
 /// Bisection on skeletonization counts: every bracket contains the dense eigenvalue and
@@ -222,7 +264,7 @@ fn skel_spectrum_brackets_contain_dense_eigenvalues() {
         let ev = eigenvalues(&p.dense);
         let params = SkelParams { tol, leaf_size: 64, ..Default::default() };
         let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
-        let s = SkelSpectrum::new(&sk, &p.src, &SkelEigParams::default()).unwrap();
+        let s = SkelSpectrum::new(&sk, &SkelEigParams::default()).unwrap();
         let check = |e: &hmatrix::eigen::Eigenvalue| {
             let st = s.stats();
             let r = ev[e.k - 1];
@@ -260,12 +302,12 @@ fn skel_spectrum_rejects_bad_queries() {
     use hmatrix::Error;
     let p = kernel_problem("yukawa", "sphere", 300, 0.0);
     let sk = Skeletonization::new(&p.src, &p.points, 1, SkelParams::default()).unwrap();
-    let s = SkelSpectrum::new(&sk, &p.src, &SkelEigParams::default()).unwrap();
+    let s = SkelSpectrum::new(&sk, &SkelEigParams::default()).unwrap();
     assert!(matches!(s.kth(0), Err(Error::IndexOutOfRange { .. })));
     assert!(matches!(s.kth(301), Err(Error::IndexOutOfRange { .. })));
     assert!(matches!(s.range(5, 4), Err(Error::EmptyRange { .. })));
     assert!(matches!(s.in_interval(2.0, 1.0), Err(Error::EmptyRange { .. })));
     assert!(matches!(s.in_interval(f64::NAN, 1.0), Err(Error::InvalidParameter { .. })));
     let bad = SkelEigParams { eig_tol: Some(f64::NAN), ..Default::default() };
-    assert!(matches!(SkelSpectrum::new(&sk, &p.src, &bad), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(SkelSpectrum::new(&sk, &bad), Err(Error::InvalidParameter { .. })));
 }

@@ -299,23 +299,12 @@ impl<'a> Spectrum<'a> {
 
     /// The factorization behind [`Spectrum::nu`], with its count and shift.
     pub(super) fn factor(&self, sigma: f64) -> Result<(Ldlt<'a>, usize, f64)> {
-        let step = 1e-9 * self.norm.max(f64::MIN_POSITIVE) + 4.0 * f64::EPSILON * sigma.abs();
-        let mut s = sigma;
-        for attempt in 0..4 {
-            self.factorizations.fetch_add(1, Ordering::Relaxed);
-            match Ldlt::new(self.h, s) {
-                Ok(f) if f.inertia().zero == 0 => {
-                    let c = f.inertia().negative;
-                    return Ok((f, c, s));
-                }
-                Ok(_) | Err(Error::NonFinitePivot { .. }) => {
-                    self.moved.fetch_add(1, Ordering::Relaxed);
-                    s = sigma + step * (attempt + 1) as f64;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::ShiftUncertain { shift: sigma })
+        let counters = (&self.factorizations, &self.moved);
+        let (f, s) = with_moves(sigma, self.norm, counters, |s| {
+            Ldlt::new(self.h, s).map(|f| (f.inertia().zero == 0).then_some(f))
+        })?;
+        let c = f.inertia().negative;
+        Ok((f, c, s))
     }
 
     /// The k-th smallest eigenvalue, `1 ≤ k ≤ n`.
@@ -481,6 +470,34 @@ impl<'a> Spectrum<'a> {
             done.push(Eigenvalue { k, value, lower: iv.lo - self.delta, upper: iv.hi + self.delta });
         }
     }
+}
+
+/// Factors at σ, moving the shift up by `1e-9·‖A‖` steps (at most 3 times, counted in
+/// `counters.1`) while `factor` reports a zero pivot (`Ok(None)`) or a non-finite one;
+/// every attempt is counted in `counters.0`. Returns the factorization and the shift used.
+///
+/// # Errors
+/// [`Error::ShiftUncertain`] after 4 failed attempts; `factor`'s other errors.
+pub(super) fn with_moves<T>(
+    sigma: f64,
+    norm: f64,
+    counters: (&AtomicUsize, &AtomicUsize),
+    mut factor: impl FnMut(f64) -> Result<Option<T>>,
+) -> Result<(T, f64)> {
+    let step = 1e-9 * norm.max(f64::MIN_POSITIVE) + 4.0 * f64::EPSILON * sigma.abs();
+    let mut s = sigma;
+    for attempt in 0..4 {
+        counters.0.fetch_add(1, Ordering::Relaxed);
+        match factor(s) {
+            Ok(Some(f)) => return Ok((f, s)),
+            Ok(None) | Err(Error::NonFinitePivot { .. }) => {
+                counters.1.fetch_add(1, Ordering::Relaxed);
+                s = sigma + step * (attempt + 1) as f64;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::ShiftUncertain { shift: sigma })
 }
 
 pub(super) fn check_interval(a: f64, b: f64) -> Result<()> {

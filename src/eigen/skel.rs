@@ -15,15 +15,15 @@
 //! of the start interval is counted only when a result's bracket rests on it, and pushed
 //! out until its count holds.
 
-use super::bisect::{check_interval, Eigenvalue, Interval};
+use super::bisect::{check_interval, with_moves, Eigenvalue, Interval};
 use crate::error::{Error, Result};
 use crate::factor::skel::Skeletonization;
 use crate::h2::build::{entries, pmap};
-use crate::source::EntrySource;
 use rand::seq::index::sample;
 use rand::SeedableRng;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Parameters of [`SkelSpectrum`].
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +33,11 @@ pub struct SkelEigParams {
     pub eig_tol: Option<f64>,
     /// Rows sampled for the Gershgorin estimate of the spectrum's ends (default 64).
     pub rows: usize,
-    /// Count the shifts of a round in parallel (default true).
+    /// Cuts per round, spread over the active intervals (default 2, at least one per
+    /// interval): they are counted concurrently, each with its own factorization's memory.
+    /// A fixed number, not the thread count, so that results do not depend on the pool.
+    pub cuts_per_round: usize,
+    /// Count the shifts of a round in parallel (default true; same results either way).
     pub parallel: bool,
     /// Seed of the row sample (default 0x5eed).
     pub seed: u64,
@@ -41,7 +45,7 @@ pub struct SkelEigParams {
 
 impl Default for SkelEigParams {
     fn default() -> Self {
-        Self { eig_tol: None, rows: 64, parallel: true, seed: 0x5eed }
+        Self { eig_tol: None, rows: 64, cuts_per_round: 2, parallel: true, seed: 0x5eed }
     }
 }
 
@@ -69,13 +73,14 @@ pub struct SkelEigStats {
 /// The spectrum of `A`, probed by skeletonization counts.
 pub struct SkelSpectrum<'a> {
     sk: &'a Skeletonization<'a>,
-    start: std::sync::Mutex<[f64; 2]>,
+    start: Mutex<[f64; 2]>,
     /// `ν(start[0]) = 0`, `ν(start[1]) = n` counted.
-    checked: std::sync::Mutex<[bool; 2]>,
+    checked: Mutex<[bool; 2]>,
     mean: f64,
     norm: f64,
     eps: f64,
     eig_tol: f64,
+    cuts_per_round: usize,
     parallel: bool,
     factorizations: AtomicUsize,
     moved: AtomicUsize,
@@ -84,54 +89,34 @@ pub struct SkelSpectrum<'a> {
 }
 
 impl<'a> SkelSpectrum<'a> {
-    /// Estimates the spectrum's ends from `src`'s exact entries (module docs).
+    /// Estimates the spectrum's ends from the source's exact entries (module docs).
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a non-positive or NaN `eig_tol` or `rows = 0`;
-    /// [`Error::NonFiniteEntry`] for a non-finite sampled entry.
-    pub fn new(sk: &'a Skeletonization<'a>, src: &dyn EntrySource, params: &SkelEigParams) -> Result<Self> {
+    /// [`Error::InvalidParameter`] for a non-positive or NaN `eig_tol`, `rows = 0` or
+    /// `cuts_per_round = 0`; [`Error::NonFiniteEntry`] for a non-finite sampled entry.
+    pub fn new(sk: &'a Skeletonization<'a>, params: &SkelEigParams) -> Result<Self> {
         if let Some(t) = params.eig_tol {
             if !(t.is_finite() && t > 0.0) {
                 return Err(Error::invalid("eig_tol", t, "a finite positive number"));
             }
         }
-        if params.rows == 0 {
-            return Err(Error::invalid("rows", 0, "a positive integer"));
-        }
-        let n = src.n();
-        assert_eq!(n, sk.n(), "source and skeletonization differ in size");
-        let diag: Vec<f64> = (0..n).map(|i| src.entry(i, i)).collect();
-        if let Some(i) = diag.iter().position(|d| !d.is_finite()) {
-            return Err(Error::NonFiniteEntry { row: i, col: i });
-        }
-        let mean = diag.iter().sum::<f64>() / n as f64;
-        // Gershgorin: λ ∈ ∪ [a_ii − r_i, a_ii + r_i]; the largest radius of sampled rows
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(params.seed);
-        let rows: Vec<usize> = sample(&mut rng, n, params.rows.min(n)).into_vec();
-        let all: Vec<usize> = (0..n).collect();
-        let block = entries(src, &rows, &all);
-        let mut radius = 0f64;
-        for (a, &i) in rows.iter().enumerate() {
-            let r: f64 = (0..n).filter(|&j| j != i).map(|j| block[(a, j)].abs()).sum();
-            if !r.is_finite() {
-                return Err(Error::NonFiniteEntry { row: i, col: 0 });
+        for (name, v) in [("rows", params.rows), ("cuts_per_round", params.cuts_per_round)] {
+            if v == 0 {
+                return Err(Error::invalid(name, 0, "a positive integer"));
             }
-            radius = radius.max(r);
         }
-        let (dmin, dmax) =
-            diag.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| (a.min(d), b.max(d)));
-        let pad = 1.05 * radius + 1e-12 * dmax.abs().max(dmin.abs()).max(f64::MIN_POSITIVE);
-        let start = [dmin - pad, dmax + pad];
-        let norm = start[0].abs().max(start[1].abs());
+        let [lo, hi, mean] = gershgorin(sk, params)?;
+        let norm = lo.abs().max(hi.abs());
         let tol = sk.params().tol;
         Ok(SkelSpectrum {
             sk,
-            start: std::sync::Mutex::new(start),
-            checked: std::sync::Mutex::new([false; 2]),
+            start: Mutex::new([lo, hi]),
+            checked: Mutex::new([false; 2]),
             mean,
             norm,
             eps: tol * norm,
             eig_tol: params.eig_tol.unwrap_or(0.1 * tol * norm),
+            cuts_per_round: params.cuts_per_round,
             parallel: params.parallel,
             factorizations: AtomicUsize::new(0),
             moved: AtomicUsize::new(0),
@@ -154,28 +139,15 @@ impl<'a> SkelSpectrum<'a> {
         }
     }
 
-    /// ν(σ), moving σ by `1e-9·‖A‖` steps off a zero or non-finite pivot; with the shift used.
+    /// ν(σ), moving σ off a zero or non-finite pivot (`with_moves`); with the shift used.
     fn nu(&self, sigma: f64) -> Result<(usize, f64)> {
-        let step = 1e-9 * self.norm.max(f64::MIN_POSITIVE) + 4.0 * f64::EPSILON * sigma.abs();
-        let mut s = sigma;
-        for attempt in 0..4 {
-            self.factorizations.fetch_add(1, Ordering::Relaxed);
-            let f = self.sk.ldlt(s);
-            if let Ok(f) = &f {
-                let skel = f.levels.iter().map(|l| l.max_skeleton).max().unwrap_or(0);
-                self.max_skeleton.fetch_max(skel, Ordering::Relaxed);
-                self.peak_stored_bytes.fetch_max(f.peak_stored_bytes, Ordering::Relaxed);
-            }
-            match f {
-                Ok(f) if f.inertia.zero == 0 => return Ok((f.inertia.negative, s)),
-                Ok(_) | Err(Error::NonFinitePivot { .. }) => {
-                    self.moved.fetch_add(1, Ordering::Relaxed);
-                    s = sigma + step * (attempt + 1) as f64;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::ShiftUncertain { shift: sigma })
+        with_moves(sigma, self.norm, (&self.factorizations, &self.moved), |s| {
+            let f = self.sk.ldlt(s)?;
+            let skel = f.levels.iter().map(|l| l.max_skeleton).max().unwrap_or(0);
+            self.max_skeleton.fetch_max(skel, Ordering::Relaxed);
+            self.peak_stored_bytes.fetch_max(f.peak_stored_bytes, Ordering::Relaxed);
+            Ok((f.inertia.zero == 0).then_some(f.inertia.negative))
+        })
     }
 
     /// The k-th smallest eigenvalue, `1 ≤ k ≤ n`.
@@ -190,7 +162,8 @@ impl<'a> SkelSpectrum<'a> {
     ///
     /// # Errors
     /// [`Error::IndexOutOfRange`] unless `1 ≤ k1, k2 ≤ n`; [`Error::EmptyRange`] if
-    /// `k1 > k2`; factorization errors; [`Error::ShiftUncertain`].
+    /// `k1 > k2`; factorization errors; [`Error::ShiftUncertain`] when a start end still
+    /// fails its count after 64 widenings.
     pub fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
         let n = self.sk.n();
         for k in [k1, k2] {
@@ -204,29 +177,37 @@ impl<'a> SkelSpectrum<'a> {
         // the mean eigenvalue first for middle targets (kernel spectra pile up there)
         let j = (k1 + k2) / 2;
         let first = (j >= n / 16 && j <= n - n / 16).then_some(self.mean);
-        loop {
+        for _ in 0..64 {
             let [a, b] = *self.start.lock().expect("not poisoned");
             let mut rests = [false; 2];
             let out = self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut rests)?;
-            // an end that a bracket rests on must be counted; a wrong one is pushed out
-            let mut again = false;
-            for (i, count) in [(0, 0), (1, n)] {
-                let end = [a, b][i];
-                if rests[i] && !self.checked.lock().expect("not poisoned")[i] {
-                    let (c, used) = self.nu(end)?;
-                    if c == count && (i == 0 || used <= end) {
-                        self.checked.lock().expect("not poisoned")[i] = true;
-                    } else {
-                        let mut s = self.start.lock().expect("not poisoned");
-                        s[i] = self.mean + 2.0 * (s[i] - self.mean);
-                        again = true;
-                    }
-                }
-            }
-            if !again {
+            if self.ends_hold(rests, [a, b])? {
                 return Ok(out);
             }
         }
+        Err(Error::ShiftUncertain { shift: self.start.lock().expect("not poisoned")[1] })
+    }
+
+    /// Counts the start ends that a result rests on (once each); a wrong end is pushed
+    /// twice as far from the mean eigenvalue. Whether both ends held.
+    fn ends_hold(&self, rests: [bool; 2], ends: [f64; 2]) -> Result<bool> {
+        let n = self.sk.n();
+        let mut ok = true;
+        for (i, count) in [(0, 0), (1, n)] {
+            if !rests[i] || self.checked.lock().expect("not poisoned")[i] {
+                continue;
+            }
+            // a moved shift lies above the end: it proves ν(a) = 0, not ν(b) = n
+            let (c, used) = self.nu(ends[i])?;
+            if c == count && (i == 0 || used <= ends[i]) {
+                self.checked.lock().expect("not poisoned")[i] = true;
+            } else {
+                let mut s = self.start.lock().expect("not poisoned");
+                s[i] = self.mean + 2.0 * (s[i] - self.mean);
+                ok = false;
+            }
+        }
+        Ok(ok)
     }
 
     /// All eigenvalues in `[a, b)`.
@@ -243,9 +224,9 @@ impl<'a> SkelSpectrum<'a> {
         self.bisect(Interval::new(a, b, nlo, nhi), nlo + 1, nhi, &mut [false; 2])
     }
 
-    /// Multi-target bisection; rounds count the cuts of all active intervals in parallel,
-    /// with several cuts per interval when there are fewer intervals than threads.
-    /// `rests[0]`/`rests[1]` are set when a result's bracket ends at `start`'s lower/upper end.
+    /// Multi-target bisection; each round counts `cuts_per_round` cuts (at least one per
+    /// active interval) in parallel. `rests[0]`/`rests[1]` are set when a result's bracket
+    /// ends at `start`'s lower/upper end.
     fn bisect(
         &self,
         start: Interval,
@@ -254,7 +235,6 @@ impl<'a> SkelSpectrum<'a> {
         rests: &mut [bool; 2],
     ) -> Result<Vec<Eigenvalue>> {
         let holds = |iv: &Interval| (iv.nlo + 1).max(k1) <= iv.nhi.min(k2);
-        let threads = if self.parallel { rayon::current_num_threads() } else { 1 };
         let mut active = vec![start];
         let mut done = Vec::new();
         while !active.is_empty() {
@@ -265,12 +245,12 @@ impl<'a> SkelSpectrum<'a> {
             for iv in fin.iter().filter(|iv| holds(iv)) {
                 rests[0] |= iv.lo == start.lo;
                 rests[1] |= iv.hi == start.hi;
+                let value = 0.5 * (iv.lo + iv.hi);
                 for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
-                    let value = 0.5 * (iv.lo + iv.hi);
                     done.push(Eigenvalue { k, value, lower: iv.lo - self.eps, upper: iv.hi + self.eps });
                 }
             }
-            let per = threads.div_ceil(work.len().max(1)).max(1);
+            let per = self.cuts_per_round.div_ceil(work.len().max(1));
             let cuts: Vec<(usize, f64)> = work
                 .iter()
                 .enumerate()
@@ -282,29 +262,61 @@ impl<'a> SkelSpectrum<'a> {
                 let (c, s) = r?;
                 pieces[w].push((s, c));
             }
-            active = Vec::new();
-            for (iv, mut pts) in work.into_iter().zip(pieces) {
-                pts.sort_by(|x, y| x.0.total_cmp(&y.0));
-                let width = iv.hi - iv.lo;
-                let (mut lo, mut nlo) = (iv.lo, iv.nlo);
-                for (s, c) in pts.into_iter().chain([(iv.hi, iv.nhi)]) {
-                    // counts of a perturbed matrix need not be monotone: clamp into order
-                    let c = c.clamp(nlo, iv.nhi);
-                    let piece = Interval {
-                        interp: s - lo <= 0.5 * width,
-                        first: None,
-                        ..Interval::new(lo, s, nlo, c)
-                    };
-                    if s > lo && holds(&piece) {
-                        active.push(piece);
-                    }
-                    (lo, nlo) = (s, c);
-                }
-            }
+            active = work.iter().zip(pieces).flat_map(|(iv, pts)| split(iv, pts)).filter(holds).collect();
         }
         done.sort_by_key(|e| e.k);
         Ok(done)
     }
+}
+
+/// `[lower end, upper end, mean eigenvalue]` of the spectrum from exact entries: the
+/// diagonal (O(n)) and the largest off-diagonal row sum of `params.rows` sampled rows,
+/// evaluated one row at a time (a 64 × N block would be 512 MB at N = 2^20).
+fn gershgorin(sk: &Skeletonization<'_>, params: &SkelEigParams) -> Result<[f64; 3]> {
+    let src = sk.source();
+    let n = src.n();
+    let diag: Vec<f64> = (0..n).map(|i| src.entry(i, i)).collect();
+    if let Some(i) = diag.iter().position(|d| !d.is_finite()) {
+        return Err(Error::NonFiniteEntry { row: i, col: i });
+    }
+    let mean = diag.iter().sum::<f64>() / n as f64;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(params.seed);
+    let all: Vec<usize> = (0..n).collect();
+    let mut radius = 0f64;
+    for i in sample(&mut rng, n, params.rows.min(n)) {
+        let row = entries(src, &[i], &all);
+        let r: f64 = (0..n).filter(|&j| j != i).map(|j| row[(0, j)].abs()).sum();
+        if !r.is_finite() {
+            return Err(Error::NonFiniteEntry { row: i, col: 0 });
+        }
+        radius = radius.max(r);
+    }
+    let (dmin, dmax) =
+        diag.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| (a.min(d), b.max(d)));
+    let pad = 1.05 * radius + 1e-12 * dmax.abs().max(dmin.abs()).max(f64::MIN_POSITIVE);
+    Ok([dmin - pad, dmax + pad, mean])
+}
+
+/// The pieces of `iv` cut at the counted shifts `pts` (shift used, count). Counts of a
+/// perturbed matrix need not be monotone: each is clamped between its left neighbour's
+/// and `nhi`. A shift moved to or past `hi` (off a zero pivot) carries no information
+/// inside `iv` and is skipped; the last piece always ends at `(hi, nhi)`, so no
+/// eigenvalue index is ever lost.
+fn split(iv: &Interval, mut pts: Vec<(f64, usize)>) -> Vec<Interval> {
+    pts.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let width = iv.hi - iv.lo;
+    let (mut lo, mut nlo) = (iv.lo, iv.nlo);
+    let mut out = Vec::with_capacity(pts.len() + 1);
+    for (s, c) in pts.into_iter().filter(|&(s, _)| s > iv.lo && s < iv.hi).chain([(iv.hi, iv.nhi)]) {
+        let c = c.clamp(nlo, iv.nhi);
+        if s > lo {
+            out.push(Interval { interp: s - lo <= 0.5 * width, first: None, ..Interval::new(lo, s, nlo, c) });
+            (lo, nlo) = (s, c);
+        } else {
+            nlo = c; // the same shift counted twice
+        }
+    }
+    out
 }
 
 /// `m` cuts of `iv`: the interpolated cut, with `m > 1` spread symmetrically around it

@@ -79,15 +79,15 @@ pub enum Command {
         /// All eigenvalues in [A, B).
         #[arg(long, allow_hyphen_values = true)]
         interval: Option<String>,
-        /// Absolute bisection tolerance (default 1e-2·tol·‖A‖).
+        /// Absolute bisection tolerance (default 1e-2·tol·‖A‖; skel: 0.1·tol·‖A‖).
         #[arg(long)]
         eig_tol: Option<f64>,
-        /// Certify brackets with exact products with A (N² entries each) up to this N.
+        /// Certify brackets with exact products with A (N² entries each) up to this N (ulv only).
         #[arg(long, default_value_t = 1 << 16)]
         exact_limit: usize,
         /// Counts from: ulv (near-and-far H² matrix, certified brackets) or skel
         /// (strong-admissibility skeletonization per shift: no H² matrix, O(N) memory,
-        /// brackets widened by tol·‖A‖, an estimate).
+        /// brackets widened by tol·‖A‖, an estimate; uses --tol, --leaf, --eta only).
         #[arg(long, value_enum, default_value_t = Factorization::Ulv)]
         factorization: Factorization,
     },

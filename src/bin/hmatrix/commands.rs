@@ -234,12 +234,14 @@ fn eig_skel(mut c: Common, q: Query, params: SkelEigParams) -> Result<()> {
     let default_problem = default_problem(&mut c);
     let p = problem::load(&c)?;
     let t0 = Instant::now();
-    let sp = SkelParams { tol: c.tol, leaf_size: c.leaf, eta: c.eta, ..SkelParams::default() };
+    // arena order: the bisection's concurrent shifts fill the cores (`SkelParams::parallel`)
+    let sp =
+        SkelParams { tol: c.tol, leaf_size: c.leaf, eta: c.eta, parallel: false, ..SkelParams::default() };
     let sk = Skeletonization::new(p.src.as_ref(), &p.points, p.group, sp)?;
     let time_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let pb = progress_bar(c.json, "bisection (skeletonization)");
-    let s = SkelSpectrum::new(&sk, p.src.as_ref(), &params)?;
+    let s = SkelSpectrum::new(&sk, &params)?;
     let n = sk.n();
     let vals = answer(&s, &q, n, default_problem)?;
     if let Some(pb) = pb {

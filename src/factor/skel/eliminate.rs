@@ -24,7 +24,7 @@ use super::store::Store;
 use crate::block::BlockTree;
 use crate::cluster::{ClusterId, ClusterTree};
 use crate::dense::{gemm, row_id_of_transpose};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::factor::pivot::{Bk, BlockFactor};
 use crate::factor::{Inertia, LogDet};
 use crate::h2::build::entries;
@@ -100,12 +100,11 @@ fn gather(m: MatRef<'_, f64>, rows: &[usize], cols: &[usize]) -> Mat<f64> {
 
 /// Skeleton positions `s` (ascending), redundant positions `r`, and `T` (`|s| × |r|`)
 /// with `W[:, r] ≈ W[:, s] T` for the sampled far block row `W` of `b`.
-fn skeleton(
-    ctx: &Ctx<'_>,
-    st: &State,
-    b: ClusterId,
-    far_partners: &[ClusterId],
-) -> (Vec<usize>, Vec<usize>, Mat<f64>) {
+///
+/// # Errors
+/// [`Error::NonFiniteEntry`] when `W` holds a NaN/inf (a NaN would make every pivot
+/// test false: rank 0, and the far coupling dropped without a trace).
+fn skeleton(ctx: &Ctx<'_>, st: &State, b: ClusterId, far_partners: &[ClusterId]) -> Result<Skeleton> {
     let act = &st.active[b.idx()];
     let sample = &ctx.far[b.idx()];
     let rows = sample.len() + far_partners.iter().map(|x| st.active[x.idx()].len()).sum::<usize>();
@@ -119,6 +118,12 @@ fn skeleton(
         w.as_mut().subrows_mut(at, k.nrows()).copy_from(&k);
         at += k.nrows();
     }
+    for j in 0..w.ncols() {
+        if let Some(i) = (0..w.nrows()).find(|&i| !w[(i, j)].is_finite()) {
+            let row = if i < sample.len() { sample[i] } else { act[j] };
+            return Err(Error::NonFiniteEntry { row, col: act[j] });
+        }
+    }
     // column ID of W = row ID of Wᵀ, which row_id_of_transpose takes as W itself
     let (skel, x) = row_id_of_transpose(w, ctx.tol, usize::MAX);
     let mut order: Vec<usize> = (0..skel.len()).collect();
@@ -128,52 +133,79 @@ fn skeleton(
     s.iter().for_each(|&p| is_skel[p] = true);
     let r: Vec<usize> = (0..act.len()).filter(|&p| !is_skel[p]).collect();
     let t = Mat::from_fn(s.len(), r.len(), |i, j| x[(r[j], order[i])]);
-    (s, r, t)
+    Ok(Skeleton { s, r, t })
+}
+
+/// The split `I = s ∪ r` (positions in the active list) and `T` of one cluster.
+struct Skeleton {
+    s: Vec<usize>,
+    r: Vec<usize>,
+    t: Mat<f64>,
+}
+
+/// The blocks after the congruence `x_s ← x_s − T x_r` (only `r` columns change):
+/// `K[s, s]`, `K'[s, r] = K[s, r] − K[s, s] T`,
+/// `K'[r, r] = K[r, r] − K[r, s] T − Tᵀ K'[s, r]`, and per near partner `y`
+/// `K[y, s]` and `K'[y, r] = K[y, r] − K[y, s] T`.
+struct Rotated {
+    dss: Mat<f64>,
+    dsr: Mat<f64>,
+    drr: Mat<f64>,
+    near_s: Vec<Mat<f64>>,
+    near_r: Vec<Mat<f64>>,
+}
+
+/// Takes `b`'s diagonal and near blocks out of the store and applies the congruence;
+/// far partners keep only their coupling to the skeleton (the rest is the ID residual).
+fn rotate(
+    ctx: &Ctx<'_>,
+    st: &mut State,
+    b: ClusterId,
+    close: &[ClusterId],
+    far_partners: &[ClusterId],
+    k: &Skeleton,
+) -> Rotated {
+    let (s, r, t) = (&k.s, &k.r, k.t.as_ref());
+    let d = ctx.take(st, b, b);
+    let mut dsr = gather(d.as_ref(), s, r);
+    let dss = gather(d.as_ref(), s, s);
+    gemm(dsr.as_mut(), true, dss.as_ref(), t, -1.0);
+    let mut drr = gather(d.as_ref(), r, r);
+    gemm(drr.as_mut(), true, gather(d.as_ref(), r, s).as_ref(), t, -1.0);
+    gemm(drr.as_mut(), true, t.transpose(), dsr.as_ref(), -1.0);
+    let (mut near_s, mut near_r) = (Vec::with_capacity(close.len()), Vec::with_capacity(close.len()));
+    for &y in close {
+        let v = ctx.take(st, y, b);
+        let rows: Vec<usize> = (0..v.nrows()).collect();
+        let vs = gather(v.as_ref(), &rows, s);
+        let mut vr = gather(v.as_ref(), &rows, r);
+        gemm(vr.as_mut(), true, vs.as_ref(), t, -1.0);
+        near_s.push(vs);
+        near_r.push(vr);
+    }
+    for &x in far_partners {
+        let m = ctx.take(st, x, b);
+        let rows: Vec<usize> = (0..m.nrows()).collect();
+        put(st, x, b, gather(m.as_ref(), &rows, s));
+    }
+    Rotated { dss, dsr, drr, near_s, near_r }
 }
 
 /// Eliminates the redundant indices of `b` (module docs); `b` keeps its skeleton.
 ///
 /// # Errors
-/// [`crate::Error::NonFinitePivot`] when the eliminated block has a non-finite pivot.
+/// [`Error::NonFiniteEntry`] from the skeleton's sample; [`Error::NonFinitePivot`] when
+/// the eliminated block has a non-finite pivot.
 pub(super) fn eliminate(ctx: &Ctx<'_>, st: &mut State, b: ClusterId, level: usize) -> Result<()> {
-    let m = st.active[b.idx()].len();
-    if m == 0 {
+    if st.active[b.idx()].is_empty() {
         return Ok(());
     }
     let close: Vec<ClusterId> =
         ctx.blocks.close(b).iter().copied().filter(|y| !st.active[y.idx()].is_empty()).collect();
     let far_partners: Vec<ClusterId> =
         st.store.partners(b).into_iter().filter(|x| !close.contains(x)).collect();
-    let (s, r, t) = skeleton(ctx, st, b, &far_partners);
-
-    // the congruence with G: only the r columns change
-    let d = ctx.take(st, b, b);
-    let mut dsr = gather(d.as_ref(), &s, &r);
-    let dss = gather(d.as_ref(), &s, &s);
-    gemm(dsr.as_mut(), true, dss.as_ref(), t.as_ref(), -1.0);
-    let mut drr = gather(d.as_ref(), &r, &r);
-    let drs = gather(d.as_ref(), &r, &s);
-    gemm(drr.as_mut(), true, drs.as_ref(), t.as_ref(), -1.0);
-    gemm(drr.as_mut(), true, t.transpose(), dsr.as_ref(), -1.0);
-    drop(d);
-    let mut near_s = Vec::with_capacity(close.len());
-    let mut near_r = Vec::with_capacity(close.len());
-    for &y in &close {
-        let v = ctx.take(st, y, b);
-        let rows: Vec<usize> = (0..v.nrows()).collect();
-        let vs = gather(v.as_ref(), &rows, &s);
-        let mut vr = gather(v.as_ref(), &rows, &r);
-        gemm(vr.as_mut(), true, vs.as_ref(), t.as_ref(), -1.0);
-        near_s.push(vs);
-        near_r.push(vr);
-    }
-    // far partners keep only their coupling to the skeleton (the rest is the ID residual)
-    for &x in &far_partners {
-        let k = ctx.take(st, x, b);
-        let rows: Vec<usize> = (0..k.nrows()).collect();
-        put(st, x, b, gather(k.as_ref(), &rows, &s));
-    }
-
+    let k = skeleton(ctx, st, b, &far_partners)?;
+    let Rotated { dss, dsr, drr, near_s, near_r } = rotate(ctx, st, b, &close, &far_partners, &k);
     let f = Bk::factor(drr.as_ref(), level, ctx.tree.index_in_level(b))?;
     st.inertia.add(f.inertia());
     st.logdet.combine(f.logdet());
@@ -185,8 +217,7 @@ pub(super) fn eliminate(ctx: &Ctx<'_>, st: &mut State, b: ClusterId, level: usiz
     };
     let w_s = solve(&dsr);
     let w_near: Vec<Mat<f64>> = near_r.iter().map(solve).collect();
-
-    st.active[b.idx()] = s.iter().map(|&p| st.active[b.idx()][p]).collect();
+    st.active[b.idx()] = k.s.iter().map(|&p| st.active[b.idx()][p]).collect();
     let mut diag = dss;
     gemm(diag.as_mut(), true, dsr.as_ref(), w_s.as_ref(), -1.0);
     symmetrize(&mut diag);
@@ -233,6 +264,7 @@ pub(super) fn merge(ctx: &Ctx<'_>, st: &mut State, l: usize) {
         st.active[p.idx()] = act;
     }
     let children = st.store.drain();
+    let held: usize = children.iter().map(|(_, m)| m.nrows() * m.ncols()).sum();
     let mut parents: std::collections::BTreeMap<(u32, u32), Vec<ChildBlock>> = Default::default();
     for ((a, b), m) in children {
         let (pa, pb) = (tree.parent(a).expect("level ≥ 1"), tree.parent(b).expect("level ≥ 1"));
@@ -240,6 +272,7 @@ pub(super) fn merge(ctx: &Ctx<'_>, st: &mut State, l: usize) {
     }
     for ((pa, pb), kids) in parents {
         let (pa, pb) = (ClusterId(pa), ClusterId(pb));
+        debug_assert!(pa.0 <= pb.0, "heap numbering keeps parent pairs ordered");
         let mut out = Mat::zeros(st.active[pa.idx()].len(), st.active[pb.idx()].len());
         let [a1, a2] = tree.children(pa).expect("parent");
         let [b1, b2] = tree.children(pb).expect("parent");
@@ -260,4 +293,7 @@ pub(super) fn merge(ctx: &Ctx<'_>, st: &mut State, l: usize) {
         }
         st.store.put(pa, pb, out);
     }
+    // the children's blocks are freed group by group: at most all of them were held
+    // next to all the parents' blocks
+    st.store.note_transient(held);
 }

@@ -15,17 +15,17 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Default)]
 pub(super) struct Store {
     blocks: BTreeMap<(u32, u32), Mat<f64>>,
-    /// `partners[c]`: clusters `x ≠ c` with a stored block `{c, x}` (indexed by arena id).
-    partners: Vec<BTreeSet<u32>>,
+    /// `partners[c]`: clusters `x ≠ c` with a stored block `{c, x}` (by arena id).
+    partners: BTreeMap<u32, BTreeSet<u32>>,
     /// Entries held now, and the most held at once.
     entries: usize,
     peak_entries: usize,
 }
 
 impl Store {
-    /// An empty store for a tree with `clusters` arena slots.
-    pub(super) fn new(clusters: usize) -> Self {
-        Store { partners: vec![BTreeSet::new(); clusters], ..Default::default() }
+    /// An empty store.
+    pub(super) fn new() -> Self {
+        Store::default()
     }
 
     fn key(a: ClusterId, b: ClusterId) -> (u32, u32) {
@@ -42,8 +42,14 @@ impl Store {
         let m = self.blocks.remove(&Self::key(a, b))?;
         self.entries -= m.nrows() * m.ncols();
         if a != b {
-            self.partners[a.idx()].remove(&b.0);
-            self.partners[b.idx()].remove(&a.0);
+            for (x, y) in [(a, b), (b, a)] {
+                if let Some(p) = self.partners.get_mut(&x.0) {
+                    p.remove(&y.0);
+                    if p.is_empty() {
+                        self.partners.remove(&x.0);
+                    }
+                }
+            }
         }
         Some(m)
     }
@@ -55,28 +61,32 @@ impl Store {
             self.entries -= old.nrows() * old.ncols();
         }
         if a != b {
-            self.partners[a.idx()].insert(b.0);
-            self.partners[b.idx()].insert(a.0);
+            self.partners.entry(a.0).or_default().insert(b.0);
+            self.partners.entry(b.0).or_default().insert(a.0);
         }
         self.peak_entries = self.peak_entries.max(self.entries);
     }
 
     /// Clusters with a stored block shared with `c` (ascending, `c` excluded).
     pub(super) fn partners(&self, c: ClusterId) -> Vec<ClusterId> {
-        self.partners[c.idx()].iter().map(|&x| ClusterId(x)).collect()
+        self.partners.get(&c.0).map_or_else(Vec::new, |p| p.iter().map(|&x| ClusterId(x)).collect())
     }
 
     /// All stored blocks, consumed in key order.
     pub(super) fn drain(&mut self) -> Vec<((ClusterId, ClusterId), Mat<f64>)> {
         let blocks = std::mem::take(&mut self.blocks);
-        for p in &mut self.partners {
-            p.clear();
-        }
+        self.partners.clear();
         self.entries = 0;
         blocks.into_iter().map(|((a, b), m)| ((ClusterId(a), ClusterId(b)), m)).collect()
     }
 
-    /// The most entries held at once so far.
+    /// Counts `extra` entries held outside the store next to everything stored now.
+    pub(super) fn note_transient(&mut self, extra: usize) {
+        self.peak_entries = self.peak_entries.max(self.entries + extra);
+    }
+
+    /// The most entries held at once so far (stored blocks, and the children's blocks
+    /// during a merge; not the working blocks of one elimination).
     pub(super) fn peak_entries(&self) -> usize {
         self.peak_entries
     }
