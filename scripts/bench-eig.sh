@@ -11,7 +11,8 @@
 #   --problems LIST    from yukawa-sphere,matern32-ball,c60 (default all three; c60 is the
 #                      ELSES C60 1x1x1 crystal data/c60_fcc_1x1x1_n7680.xyz, N = 7680,
 #                      run once whatever N_LIST says)
-#   --solvers LIST     default dsyevr,dsyevd,pdsyevx,pdsyevr,elpa1,elpa2,hmatrix (dsyevr
+#   --solvers LIST     default dsyevr,dsyevd,pdsyevx,pdsyevr,elpa1,elpa2,hmatrix (also:
+#                      hmatrix-skel, the skeletonization counts without an H² matrix; dsyevr
 #                      first: it is the reference of abs_err and of the final check)
 #   --dense-max-n N    skip the six dense solvers above this N (default 8192)
 #   --dense-timeout S  kill a dense solver run after S seconds and skip it (default: none)
@@ -74,11 +75,11 @@ run_one() {
   local solver=$1 n=$2; shift 2
   local cmd
   case $solver in
-    hmatrix) cmd=(env OPENBLAS_NUM_THREADS=1 "$BIN" --solver hmatrix --threads "$CORES" --tol "$TOL" "${LEAF[@]}") ;;
+    hmatrix|hmatrix-skel) cmd=(env OPENBLAS_NUM_THREADS=1 "$BIN" --solver "$solver" --threads "$CORES" --tol "$TOL" "${LEAF[@]}") ;;
     dsyevr|dsyevd) cmd=(env OPENBLAS_NUM_THREADS="$CORES" "$BIN" --solver "$solver" --threads "$CORES") ;;
     *) cmd=(env OPENBLAS_NUM_THREADS=1 mpirun -np "$CORES" -x OPENBLAS_NUM_THREADS "$BIN" --solver "$solver") ;;
   esac
-  if [[ $solver != hmatrix ]]; then
+  if [[ $solver != hmatrix* ]]; then
     if [[ $n -gt $DENSE_MAX_N ]]; then echo "skip     $solver n=$n (> --dense-max-n $DENSE_MAX_N)"; return; fi
     if [[ $DENSE_TIMEOUT != 0 ]]; then cmd=(timeout "$DENSE_TIMEOUT" "${cmd[@]}"); fi
   fi

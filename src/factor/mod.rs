@@ -16,6 +16,11 @@
 //!
 //! `𝓛` is a product of orthogonal rotations and block unit-triangular eliminations, so
 //! by Sylvester's law the inertia of `Ã − σI` is the sum of the inertias of all pivots.
+//!
+//! [`skel`] is the second design, for sizes where near-and-far bases do not fit: a
+//! strong-admissibility `LDLᵀ` of `A − σI` by recursive skeletonization straight from the
+//! entry source (no H² matrix), bounded skeletons on surfaces and O(N) memory, at the
+//! price of a per-shift approximation (`docs/architecture.md`).
 
 pub(crate) mod pivot;
 pub mod skel;
