@@ -42,7 +42,7 @@ pub fn check(path: &Path, rel_tol: f64) -> std::io::Result<bool> {
             all_ok &= ok;
             let e = err.map_or("length mismatch".to_string(), |e| format!("{e:.2e} ({:.1e}·‖A‖₂)", e / norm));
             println!(
-                "{} {problem} n={n} k={k} nev={nev} {:<8} |Δλ| = {e}",
+                "{} {problem} n={n} k={k} nev={nev} {:<12} |Δλ| = {e}",
                 if ok { "ok  " } else { "FAIL" },
                 r.solver
             );

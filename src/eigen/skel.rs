@@ -243,12 +243,7 @@ impl<'a> SkelSpectrum<'a> {
                 iv.hi - iv.lo <= self.eig_tol || mid <= iv.lo || mid >= iv.hi
             });
             for iv in fin.iter().filter(|iv| holds(iv)) {
-                rests[0] |= iv.lo == start.lo;
-                rests[1] |= iv.hi == start.hi;
-                let value = 0.5 * (iv.lo + iv.hi);
-                for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
-                    done.push(Eigenvalue { k, value, lower: iv.lo - self.eps, upper: iv.hi + self.eps });
-                }
+                self.finish(&mut done, iv, (k1, k2), rests, &start);
             }
             let per = self.cuts_per_round.div_ceil(work.len().max(1));
             let cuts: Vec<(usize, f64)> = work
@@ -262,10 +257,41 @@ impl<'a> SkelSpectrum<'a> {
                 let (c, s) = r?;
                 pieces[w].push((s, c));
             }
-            active = work.iter().zip(pieces).flat_map(|(iv, pts)| split(iv, pts)).filter(holds).collect();
+            active = Vec::new();
+            for (iv, pts) in work.iter().zip(pieces) {
+                let parts = split(iv, pts);
+                if let [one] = parts.as_slice() {
+                    if one.lo == iv.lo && one.hi == iv.hi {
+                        // every cut was moved out of the interval (zero pivots closer than
+                        // the move step): it cannot shrink further
+                        self.finish(&mut done, iv, (k1, k2), rests, &start);
+                        continue;
+                    }
+                }
+                active.extend(parts.into_iter().filter(holds));
+            }
         }
         done.sort_by_key(|e| e.k);
         Ok(done)
+    }
+}
+
+impl SkelSpectrum<'_> {
+    /// Records the targets of a final interval: value at its midpoint, bracket ± ε.
+    fn finish(
+        &self,
+        done: &mut Vec<Eigenvalue>,
+        iv: &Interval,
+        (k1, k2): (usize, usize),
+        rests: &mut [bool; 2],
+        start: &Interval,
+    ) {
+        rests[0] |= iv.lo == start.lo;
+        rests[1] |= iv.hi == start.hi;
+        let value = 0.5 * (iv.lo + iv.hi);
+        for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
+            done.push(Eigenvalue { k, value, lower: iv.lo - self.eps, upper: iv.hi + self.eps });
+        }
     }
 }
 

@@ -90,6 +90,10 @@ pub enum Command {
         /// brackets widened by tol·‖A‖, an estimate; uses --tol, --leaf, --eta only).
         #[arg(long, value_enum, default_value_t = Factorization::Ulv)]
         factorization: Factorization,
+        /// skel: shifts counted concurrently per bisection round, each with its own
+        /// factorization's memory (default 2; raise it with the core count).
+        #[arg(long, default_value_t = 2)]
+        cuts_per_round: usize,
     },
     /// Replicate a C60 crystal cell NX×NY×NZ times with seeded uniform noise, write .xyz.
     ElsesSupercell {

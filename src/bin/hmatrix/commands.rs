@@ -73,15 +73,17 @@ fn dispatch(cmd: Command) -> Result<()> {
                 json!({"n": h.n(), "shift": shift, "method": used, "sign": d.sign, "logabsdet": d.logabsdet, "time_factor_s": t.elapsed().as_secs_f64()}),
             )
         }
-        Command::Eig { common, k, range, interval, eig_tol, exact_limit, factorization } => {
+        Command::Eig { common, k, range, interval, eig_tol, exact_limit, factorization, cuts_per_round } => {
             let query = Query { k, range, interval };
             match factorization {
                 Factorization::Ulv => {
                     eig(common, query, EigParams { eig_tol, exact_limit, ..EigParams::default() })
                 }
-                Factorization::Skel => {
-                    eig_skel(common, query, SkelEigParams { eig_tol, ..SkelEigParams::default() })
-                }
+                Factorization::Skel => eig_skel(
+                    common,
+                    query,
+                    SkelEigParams { eig_tol, cuts_per_round, ..SkelEigParams::default() },
+                ),
             }
         }
         Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {
@@ -234,7 +236,8 @@ fn eig_skel(mut c: Common, q: Query, params: SkelEigParams) -> Result<()> {
     let default_problem = default_problem(&mut c);
     let p = problem::load(&c)?;
     let t0 = Instant::now();
-    // arena order: the bisection's concurrent shifts fill the cores (`SkelParams::parallel`)
+    // arena order (fewer flops than waves): `--cuts-per-round` concurrent shifts fill the
+    // cores (`SkelParams::parallel`)
     let sp =
         SkelParams { tol: c.tol, leaf_size: c.leaf, eta: c.eta, parallel: false, ..SkelParams::default() };
     let sk = Skeletonization::new(p.src.as_ref(), &p.points, p.group, sp)?;

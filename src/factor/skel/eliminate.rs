@@ -112,16 +112,15 @@ fn skeleton(ctx: &Ctx<'_>, st: &State, b: ClusterId, far_partners: &[ClusterId])
     if !sample.is_empty() {
         ctx.src.block(sample, act, w.as_mut().subrows_mut(0, sample.len()));
     }
-    let mut at = sample.len();
+    let mut row_ids: Vec<usize> = sample.clone();
     for &x in far_partners {
         let k = ctx.peek(st, x, b);
-        w.as_mut().subrows_mut(at, k.nrows()).copy_from(&k);
-        at += k.nrows();
+        w.as_mut().subrows_mut(row_ids.len(), k.nrows()).copy_from(&k);
+        row_ids.extend_from_slice(&st.active[x.idx()]);
     }
     for j in 0..w.ncols() {
         if let Some(i) = (0..w.nrows()).find(|&i| !w[(i, j)].is_finite()) {
-            let row = if i < sample.len() { sample[i] } else { act[j] };
-            return Err(Error::NonFiniteEntry { row, col: act[j] });
+            return Err(Error::NonFiniteEntry { row: row_ids[i], col: act[j] });
         }
     }
     // column ID of W = row ID of Wᵀ, which row_id_of_transpose takes as W itself
