@@ -7,14 +7,18 @@
 //! * `matvec/N`: one `Ã x` with one right-hand side, N = 2048, 4096, 8192;
 //! * `ldlt/N`: one `Ldlt::new(&h, shift)` at `shift = ½·‖Ã‖₂` (power-method estimate),
 //!   N = 2048, 4096;
-//! * `dense_faer/matvec/2048` and `dense_faer/eigenvalues/2048`: faer's dense `&a * &x`
-//!   and `Mat::self_adjoint_eigenvalues`, for ratios against the H² numbers.
+//! * `skel_ldlt/N`: one strong-admissibility skeletonization `ldlt(shift)` (no H² matrix,
+//!   tol 1e-8, default `SkelParams`), same shift, N = 2048, 4096;
+//! * `dense_faer/matvec/2048`, `dense_faer/lblt/2048` and `dense_faer/eigenvalues/2048`:
+//!   faer's dense `&a * &x`, Bunch–Kaufman and `Mat::self_adjoint_eigenvalues`, for ratios
+//!   against the H² numbers.
 //!
 //! Sample sizes are small (10) so that `cargo bench --bench h2` finishes in a few minutes.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use faer::{Mat, Side};
 use hmatrix::eigen::norm2_estimate;
+use hmatrix::factor::skel::{SkelParams, Skeletonization};
 use hmatrix::factor::Ldlt;
 use hmatrix::geometry::{Geometry, Points};
 use hmatrix::h2::{H2Matrix, H2Params};
@@ -78,6 +82,20 @@ fn ldlt(c: &mut Criterion) {
     g.finish();
 }
 
+fn skel_ldlt(c: &mut Criterion) {
+    let mut g = c.benchmark_group("skel_ldlt");
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+    for n in [2048, 4096] {
+        let (points, src) = problem(n);
+        let shift = 0.5 * norm2_estimate(&build(&points, &src), 1);
+        let sk = Skeletonization::new(&src, &points, 1, SkelParams::default()).unwrap();
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| sk.ldlt(black_box(shift)).unwrap())
+        });
+    }
+    g.finish();
+}
+
 fn dense_faer(c: &mut Criterion) {
     let mut g = c.benchmark_group("dense_faer");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
@@ -86,11 +104,12 @@ fn dense_faer(c: &mut Criterion) {
     let a = to_dense(&src);
     let x = rhs(n);
     g.bench_with_input(BenchmarkId::new("matvec", n), &n, |b, _| b.iter(|| &a * black_box(&x)));
+    g.bench_with_input(BenchmarkId::new("lblt", n), &n, |b, _| b.iter(|| black_box(&a).lblt(Side::Lower)));
     g.bench_with_input(BenchmarkId::new("eigenvalues", n), &n, |b, _| {
         b.iter(|| black_box(&a).self_adjoint_eigenvalues(Side::Lower).unwrap())
     });
     g.finish();
 }
 
-criterion_group!(benches, construct, matvec, ldlt, dense_faer);
+criterion_group!(benches, construct, matvec, ldlt, skel_ldlt, dense_faer);
 criterion_main!(benches);
