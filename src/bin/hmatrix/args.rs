@@ -87,7 +87,7 @@ pub enum Command {
         exact_limit: usize,
         /// Counts from: ulv (near-and-far H² matrix, certified brackets) or skel
         /// (strong-admissibility skeletonization per shift: no H² matrix, O(N) memory,
-        /// brackets widened by tol·‖A‖, an estimate; uses --tol, --leaf, --eta only).
+        /// brackets widened by 4·tol·‖A‖, an estimate; uses --tol, --leaf, --eta only).
         #[arg(long, value_enum, default_value_t = Factorization::Ulv)]
         factorization: Factorization,
         /// skel: shifts counted concurrently per bisection round, each with its own
