@@ -17,7 +17,7 @@
 //! of the start interval is counted only when a result's bracket rests on it, and pushed
 //! out until its count holds.
 
-use super::bisect::{check_interval, with_moves, Eigenvalue, Interval};
+use super::bisect::{check_interval, first_cut, with_moves, Eigenvalue, Interval};
 use crate::error::{Error, Result};
 use crate::factor::skel::Skeletonization;
 use crate::h2::build::{entries, pmap};
@@ -174,17 +174,7 @@ impl<'a> SkelSpectrum<'a> {
     /// fails its count after 64 widenings.
     pub fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
         let n = self.sk.n();
-        for k in [k1, k2] {
-            if k == 0 || k > n {
-                return Err(Error::IndexOutOfRange { k, n });
-            }
-        }
-        if k1 > k2 {
-            return Err(Error::EmptyRange { lower: k1.to_string(), upper: k2.to_string() });
-        }
-        // the mean eigenvalue first for middle targets (kernel spectra pile up there)
-        let j = (k1 + k2) / 2;
-        let first = (j >= n / 16 && j <= n - n / 16).then_some(self.mean);
+        let first = first_cut(k1, k2, n, || self.mean)?;
         for _ in 0..64 {
             let [a, b] = *self.start.lock().expect("not poisoned");
             let mut rests = [false; 2];

@@ -159,7 +159,14 @@ impl H2Matrix {
     }
 }
 
-fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &H2Params) -> Result<()> {
+/// The checks every compression of `src` on `points` needs: `group ≥ 1`, matching sizes,
+/// `tol ∈ (0, 1)`, positive leaf size and far-sample size.
+pub(crate) fn validate_compression(
+    src: &dyn EntrySource,
+    points: &Points,
+    group: usize,
+    (tol, leaf_size, far_samples): (f64, usize, usize),
+) -> Result<()> {
     if group == 0 {
         return Err(Error::invalid("group", group, "a positive integer"));
     }
@@ -170,15 +177,20 @@ fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &H2Params) 
             found: points.len() * group,
         });
     }
-    if !(p.tol > 0.0 && p.tol < 1.0) {
-        return Err(Error::invalid("tol", p.tol, "a number in (0, 1)"));
+    if !(tol > 0.0 && tol < 1.0) {
+        return Err(Error::invalid("tol", tol, "a number in (0, 1)"));
     }
-    if p.leaf_size == 0 {
+    if leaf_size == 0 {
         return Err(Error::invalid("leaf size", 0, "a positive integer"));
     }
-    if p.far_samples == 0 {
+    if far_samples == 0 {
         return Err(Error::invalid("far_samples", 0, "a positive integer"));
     }
+    Ok(())
+}
+
+fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &H2Params) -> Result<()> {
+    validate_compression(src, points, group, (p.tol, p.leaf_size, p.far_samples))?;
     if p.max_rank == Some(0) {
         return Err(Error::invalid("max rank", 0, "a positive integer"));
     }

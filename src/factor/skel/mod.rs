@@ -32,6 +32,7 @@ use crate::block::{Admissibility, BlockTree};
 use crate::cluster::ClusterTree;
 use crate::error::{Error, Result};
 use crate::geometry::Points;
+use crate::h2::build::validate_compression;
 use crate::h2::sample;
 use crate::source::EntrySource;
 use eliminate::{Ctx, State};
@@ -199,25 +200,7 @@ impl<'a> Skeletonization<'a> {
 }
 
 fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &SkelParams) -> Result<()> {
-    if group == 0 {
-        return Err(Error::invalid("group", group, "a positive integer"));
-    }
-    if points.len() * group != src.n() {
-        return Err(Error::SizeMismatch {
-            what: "points × group vs matrix dimension",
-            expected: src.n(),
-            found: points.len() * group,
-        });
-    }
-    if !(p.tol > 0.0 && p.tol < 1.0) {
-        return Err(Error::invalid("tol", p.tol, "a number in (0, 1)"));
-    }
-    if p.leaf_size == 0 {
-        return Err(Error::invalid("leaf size", 0, "a positive integer"));
-    }
-    if p.far_samples == 0 {
-        return Err(Error::invalid("far_samples", 0, "a positive integer"));
-    }
+    validate_compression(src, points, group, (p.tol, p.leaf_size, p.far_samples))?;
     if !(p.eta.is_finite() && p.eta > 0.0) {
         return Err(Error::invalid("eta", p.eta, "a finite positive number"));
     }
