@@ -63,10 +63,12 @@ pub fn loglog_slope(pts: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// A fitted slope with two decimals, or a dash when there were too few sizes.
 pub fn fmt_slope(s: Option<f64>) -> String {
     s.map_or("– (fewer than 2 sizes)".to_string(), |p| format!("{p:.2}"))
 }
 
+/// Runs `f` `reps` times: the wall times in seconds and the last result.
 pub fn timed<T>(reps: usize, mut f: impl FnMut() -> T) -> (Vec<f64>, T) {
     let mut times = Vec::with_capacity(reps);
     let mut last = None;

@@ -43,3 +43,9 @@ pub fn matvec_rel_err(h: &H2Matrix, dense: &Mat<f64>, seed: u64) -> f64 {
     let approx = h.matvec(x.as_ref());
     (&exact - &approx).norm_l2() / exact.norm_l2()
 }
+
+/// `(log|det(A − σI)|, sign)` from the dense eigenvalues of `A`.
+pub fn dense_logdet(ev: &[f64], shift: f64) -> (f64, f64) {
+    let logabsdet = ev.iter().map(|l| (l - shift).abs().ln()).sum();
+    (logabsdet, ev.iter().map(|l| (l - shift).signum()).product())
+}

@@ -182,17 +182,23 @@ macro_rules! probe {
 probe!(Spectrum<'_>);
 probe!(SkelSpectrum<'_>);
 
-/// Answers `q` (default: k = N/2 on the default problem, else k = 1).
-fn answer(s: &impl Probe, q: &Query, n: usize, default_problem: bool) -> Result<Vec<Eigenvalue>> {
-    if let Some(iv) = &q.interval {
+/// Answers `q` (default: k = N/2 on the default problem, else k = 1), with a progress
+/// spinner on a terminal unless `json`.
+fn answer(s: &impl Probe, q: &Query, n: usize, default_problem: bool, json: bool) -> Result<Vec<Eigenvalue>> {
+    let pb = progress_bar(json, "bisection");
+    let vals = if let Some(iv) = &q.interval {
         let (a, b) = pair::<f64>(iv, "interval")?;
         s.in_interval(a, b)
     } else if let Some(r) = &q.range {
         let (k1, k2) = pair::<usize>(r, "range")?;
         s.range(k1, k2)
     } else {
-        Ok(vec![s.kth(q.k.unwrap_or(if default_problem { n / 2 } else { 1 }))?])
+        s.kth(q.k.unwrap_or(if default_problem { n / 2 } else { 1 })).map(|e| vec![e])
+    };
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
     }
+    vals
 }
 
 /// Fills in the built-in default problem (yukawa on 65,536 points of a circle) when no
@@ -213,13 +219,9 @@ fn eig(mut c: Common, q: Query, params: EigParams) -> Result<()> {
     let (h, p) = setup(&c)?;
     let time_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let pb = progress_bar(c.json, "bisection");
     let s = Spectrum::new(&h, p.src.as_ref(), &params)?;
     let n = h.n();
-    let vals = answer(&s, &q, n, default_problem)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    let vals = answer(&s, &q, n, default_problem, c.json)?;
     let st = s.stats();
     emit(
         &c,
@@ -243,13 +245,9 @@ fn eig_skel(mut c: Common, q: Query, params: SkelEigParams) -> Result<()> {
     let sk = Skeletonization::new(p.src.as_ref(), &p.points, p.group, sp)?;
     let time_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let pb = progress_bar(c.json, "bisection (skeletonization)");
     let s = SkelSpectrum::new(&sk, &params)?;
     let n = sk.n();
-    let vals = answer(&s, &q, n, default_problem)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    let vals = answer(&s, &q, n, default_problem, c.json)?;
     let st = s.stats();
     emit(
         &c,
