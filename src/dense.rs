@@ -38,10 +38,61 @@ pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat
 /// [`row_id`] of `M` given `Mᵀ` (n × m), consumed: the QR runs in its storage (the
 /// construction's sampled block rows are tens of MB; a copy and fresh pages cost more
 /// than the kernel evaluations that fill them).
+///
+/// Where the tolerance is loose enough, the pivots come from the Gram matrix instead (see
+/// [`gram_is_accurate`]): same skeleton selection rule, 2–3× less time on the
+/// construction's tall samples.
 pub fn row_id_of_transpose(mt: Mat<f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
     let (cols, rows) = (mt.nrows(), mt.ncols());
     if rows == 0 || cols == 0 {
         return (Vec::new(), Mat::zeros(rows, 0));
+    }
+    let method = if gram_is_accurate(cols, rows, tol) { IdMethod::Gram } else { IdMethod::Qr };
+    let (perm, t) = pivoted_interpolation(mt, tol, max_rank, method);
+    let rank = t.nrows();
+    let mut x = Mat::zeros(rows, rank);
+    for k in 0..rank {
+        x[(perm[k], k)] = 1.0;
+    }
+    for j in 0..rows - rank {
+        for k in 0..rank {
+            x[(perm[rank + j], k)] = t[(k, j)];
+        }
+    }
+    (perm[..rank].to_vec(), x)
+}
+
+/// How the pivots of a row ID are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum IdMethod {
+    /// Column-pivoted Householder QR of `Mᵀ` (after an unpivoted QR when it is wide).
+    Qr,
+    /// Diagonally pivoted Cholesky of the Gram matrix `M Mᵀ`.
+    Gram,
+}
+
+/// Whether the Gram path keeps the truncation exact enough: with `Mᵀ` of size
+/// `cols × rows` and `d₀` its largest squared column norm, forming `M Mᵀ` and factoring it
+/// perturbs the Schur complements (the squared pivots that are compared with `tol²·d₀`) by
+/// at most ≈ `(cols + rows)·ε·d₀`; the Gram path is taken when that worst case stays below
+/// 1 % of `tol²·d₀`. At `tol = 1e-4` that admits every sample up to 4.5e5 rows + columns,
+/// at `1e-5` up to 4500, at the default `1e-8` none.
+fn gram_is_accurate(cols: usize, rows: usize, tol: f64) -> bool {
+    100.0 * (cols + rows) as f64 * f64::EPSILON <= tol * tol
+}
+
+/// The pivots `perm` (a permutation of the `rows` candidates; the first `rank` are the
+/// skeleton) and `T = R₁₁⁻¹ R₁₂` (rank × (rows − rank)) of the column-pivoted factorization
+/// `Mᵀ P = Q R`, truncated at the first pivot `|R_kk| ≤ tol·|R₀₀|` (and at `max_rank`).
+fn pivoted_interpolation(
+    mt: Mat<f64>,
+    tol: f64,
+    max_rank: usize,
+    method: IdMethod,
+) -> (Vec<usize>, Mat<f64>) {
+    let (cols, rows) = (mt.nrows(), mt.ncols());
+    if method == IdMethod::Gram {
+        return gram_interpolation(mt.as_ref(), tol, max_rank);
     }
     // A wide sample is first reduced by an unpivoted (blocked, BLAS-3) QR: `Mᵀ = Q₁ R₁`
     // with orthogonal Q₁ leaves column norms and column relations unchanged, so the
@@ -55,23 +106,87 @@ pub fn row_id_of_transpose(mt: Mat<f64>, tol: f64, max_rank: usize) -> (Vec<usiz
         rank += 1;
     }
     rank = rank.min(max_rank);
-    let mut x = Mat::zeros(rows, rank);
-    if rank == 0 {
-        return (Vec::new(), x);
-    }
-    // T = R11⁻¹ R12  (rank × (rows − rank))
-    let r11 = r.submatrix(0, 0, rank, rank);
     let mut t = r.submatrix(0, rank, rank, rows - rank).to_owned();
-    faer::linalg::triangular_solve::solve_upper_triangular_in_place(r11, t.as_mut(), Par::Seq);
-    for k in 0..rank {
-        x[(perm[k], k)] = 1.0;
-    }
-    for j in 0..rows - rank {
-        for k in 0..rank {
-            x[(perm[rank + j], k)] = t[(k, j)];
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+        r.submatrix(0, 0, rank, rank),
+        t.as_mut(),
+        Par::Seq,
+    );
+    (perm, t)
+}
+
+/// [`pivoted_interpolation`] from `G = M Mᵀ` (lower half, one SYRK) and a left-looking
+/// Cholesky with diagonal pivoting, `P ᵀ G P = L Lᵀ`, stopped at the same criterion: the
+/// remaining diagonal of the Schur complement is the squared column norm that the pivoted
+/// QR compares, so both pick the same skeleton in exact arithmetic, with `R = Lᵀ`.
+/// `rows·rank²` flops after the SYRK's `cols·rows²`, against the QR's `2·cols·rows²` at
+/// Householder speed.
+fn gram_interpolation(mt: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure as Bs};
+    let (cols, rows) = (mt.nrows(), mt.ncols());
+    let mut g = Mat::zeros(rows, rows);
+    tri_matmul(
+        g.as_mut(),
+        Bs::TriangularLower,
+        Accum::Replace,
+        mt.transpose(),
+        Bs::Rectangular,
+        mt,
+        Bs::Rectangular,
+        1.0,
+        Par::Seq,
+    );
+    let gsym = |i: usize, j: usize| if i >= j { g[(i, j)] } else { g[(j, i)] };
+    let mut perm: Vec<usize> = (0..rows).collect();
+    let mut d: Vec<f64> = (0..rows).map(|i| g[(i, i)]).collect();
+    let d0 = d.iter().fold(0.0_f64, |m, &x| m.max(x));
+    let kmax = rows.min(cols).min(max_rank);
+    let mut l = Mat::zeros(rows, kmax);
+    let mut col = Mat::zeros(rows, 1);
+    let mut rank = 0;
+    while rank < kmax {
+        let k = rank;
+        let p = (k..rows).fold(k, |b, i| if d[i] > d[b] { i } else { b });
+        if !(d[p] > tol * tol * d0) {
+            break;
         }
+        perm.swap(k, p);
+        d.swap(k, p);
+        for j in 0..k {
+            let (a, b) = (l[(k, j)], l[(p, j)]);
+            (l[(k, j)], l[(p, j)]) = (b, a);
+        }
+        let lkk = d[k].sqrt();
+        // column k below the pivot: (G[perm i, perm k] − L[i, :k] · L[k, :k]) / l_kk
+        let m = rows - k - 1;
+        for i in 0..m {
+            col[(i, 0)] = gsym(perm[k + 1 + i], perm[k]);
+        }
+        let (top, below) = l.as_ref().split_at_row(k + 1);
+        matmul(
+            col.as_mut().subrows_mut(0, m),
+            Accum::Add,
+            below.subcols(0, k),
+            top.row(k).subcols(0, k).transpose().as_mat(),
+            -1.0,
+            Par::Seq,
+        );
+        l[(k, k)] = lkk;
+        for i in 0..m {
+            let v = col[(i, 0)] / lkk;
+            l[(k + 1 + i, k)] = v;
+            d[k + 1 + i] -= v * v;
+        }
+        rank += 1;
     }
-    (perm[..rank].to_vec(), x)
+    // T = R₁₁⁻¹ R₁₂ with R = Lᵀ
+    let mut t = l.as_ref().submatrix(rank, 0, rows - rank, rank).transpose().to_owned();
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+        l.as_ref().submatrix(0, 0, rank, rank).transpose(),
+        t.as_mut(),
+        Par::Seq,
+    );
+    (perm, t)
 }
 
 /// Sequential column-pivoted QR `A P = Q R`: returns `R` (min(m,n) × n) and the
@@ -249,6 +364,53 @@ mod tests {
         }
         let (s, x) = row_id(Mat::<f64>::zeros(4, 4).as_ref(), 1e-8, 10);
         assert!(s.is_empty() && x.ncols() == 0);
+    }
+
+    /// The Gram path picks the QR path's skeleton and reproduces the sample as well, on a
+    /// kernel block between two separated random point sets (tall, square-ish and wide
+    /// samples, three tolerances, one rank cap).
+    #[test]
+    fn gram_pivots_match_the_pivoted_qr() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for (rows, cols) in [(60, 700), (90, 130), (45, 40), (1, 17)] {
+            let x: Vec<[f64; 2]> = (0..rows).map(|_| [rng.random(), rng.random()]).collect();
+            let y: Vec<[f64; 2]> = (0..cols).map(|_| [2.5 + rng.random::<f64>(), rng.random()]).collect();
+            let m = Mat::from_fn(rows, cols, |i, j| {
+                1.0 / ((x[i][0] - y[j][0]).powi(2) + (x[i][1] - y[j][1]).powi(2)).sqrt()
+            });
+            for (tol, cap) in [(1e-3, usize::MAX), (1e-4, usize::MAX), (1e-5, usize::MAX), (1e-4, 3)] {
+                let mt = m.transpose().to_owned();
+                let (pq, tq) = pivoted_interpolation(mt.clone(), tol, cap, IdMethod::Qr);
+                let (pg, tg) = pivoted_interpolation(mt, tol, cap, IdMethod::Gram);
+                let rank = tq.nrows();
+                assert!(rank >= 1 && rank <= cap, "rows {rows} tol {tol}: rank {rank}");
+                assert_eq!(tg.nrows(), rank, "rows {rows} cols {cols} tol {tol}: ranks differ");
+                assert_eq!(pq[..rank], pg[..rank], "rows {rows} tol {tol}: skeletons differ");
+                let resid = |p: &[usize], t: &Mat<f64>| {
+                    // M[redundant] − Tᵀ M[skel], rows in pivot order
+                    Mat::from_fn(rows - rank, cols, |i, j| {
+                        m[(p[rank + i], j)] - (0..rank).map(|k| t[(k, i)] * m[(p[k], j)]).sum::<f64>()
+                    })
+                    .norm_max()
+                };
+                let (eq, eg) = (resid(&pq, &tq), resid(&pg, &tg));
+                assert!(
+                    eg <= 1.01 * eq + 1e-3 * tol * m.norm_max(),
+                    "rows {rows} tol {tol}: gram {eg:e} qr {eq:e}"
+                );
+                if cap == usize::MAX {
+                    assert!(eq <= 10.0 * tol * m.norm_max(), "rows {rows} tol {tol}: residual {eq:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gram_only_where_its_rounding_is_below_the_truncation() {
+        assert!(gram_is_accurate(5000, 345, 1e-4));
+        assert!(gram_is_accurate(3000, 300, 1e-5));
+        assert!(!gram_is_accurate(5000, 345, 1e-5));
+        assert!(!gram_is_accurate(10, 10, 1e-8));
     }
 
     #[test]

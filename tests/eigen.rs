@@ -204,3 +204,39 @@ fn refinement_encloses_eigenvalues_of_the_factored_matrix() {
         }
     }
 }
+
+/// The Lanczos ends are Ritz values of `Ã` (inside its spectrum up to the compression
+/// error δ), the dominant end converged, the other end within 0.5 % of the spread (measured 1.5e-4 and
+/// 4.5e-4); the
+/// norm estimate is the larger magnitude. Sizes below the Krylov dimension (1, 2, 7)
+/// take the whole space: exact ends.
+#[test]
+fn lanczos_ends_lie_inside_and_near_the_spectrum() {
+    use hmatrix::eigen::{norm2_estimate, spectrum_ends_estimate};
+    for (k, g, n, nug) in [
+        ("yukawa", "sphere", 1500, 0.0),
+        ("matern32", "ball", 999, 1e-2),
+        ("laplace2d", "circle", 7, 0.0),
+        ("gaussian", "line", 2, 0.0),
+        ("exponential", "line", 1, 0.0),
+    ] {
+        let p = kernel_problem(k, g, n, nug);
+        let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
+        let tol = 1e-8;
+        let h = build(&p, H2Params { tol, leaf_size: 64, ..Default::default() });
+        let (lo, hi) = spectrum_ends_estimate(&h, 3);
+        let (emin, emax) = (ev[0], ev[n - 1]);
+        let scale = emin.abs().max(emax.abs());
+        // Ã differs from A by ≈ tol·‖A‖: Ritz values of Ã lie within that of A's spectrum
+        let slack = 10.0 * tol * scale;
+        assert!(
+            emin - slack <= lo && lo <= hi && hi <= emax + slack,
+            "{k} {n}: [{lo}, {hi}] vs [{emin}, {emax}]"
+        );
+        assert!((emax - hi).abs() <= 1e-6 * scale, "{k} {n}: top end {hi} vs {emax}");
+        let exact_space = n <= 24;
+        let low_err = if exact_space { slack } else { 0.005 * (emax - emin) };
+        assert!(lo - emin <= low_err, "{k} {n}: low end {lo} vs {emin}");
+        assert_eq!(norm2_estimate(&h, 3), lo.abs().max(hi.abs()));
+    }
+}
