@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::geometry::Points;
+use faer::MatMut;
 
 /// A symmetric kernel: `eval(x, y) == eval(y, x)` is required (the construction samples
 /// `A(J, I)` for `A(I, J)ᵀ`).
@@ -14,6 +15,18 @@ pub trait Kernel: Send + Sync {
     fn eval_column(&self, points: &Points, rows: &[usize], y: &[f64], out: &mut [f64]) {
         for (o, &i) in out.iter_mut().zip(rows) {
             *o = self.eval(points.point(i), y);
+        }
+    }
+
+    /// `out[(a, b)] = k(x_{rows[a]}, x_{cols[b]})`: a whole block, column by column with
+    /// [`Kernel::eval_column`]. Override it to share work between the columns.
+    fn eval_block(&self, points: &Points, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
+        let mut col = vec![0.0; rows.len()];
+        for (b, &j) in cols.iter().enumerate() {
+            self.eval_column(points, rows, points.point(j), &mut col);
+            for (a, &v) in col.iter().enumerate() {
+                out[(a, b)] = v;
+            }
         }
     }
 }
@@ -110,6 +123,19 @@ impl Kernel for RadialKernel {
             *o = crate::geometry::dist(points.point(i), y);
         }
         crate::batch::radial_in_place(self, out);
+    }
+
+    /// The rows' coordinates are gathered once into columns (structure of arrays), then
+    /// each column of the block is one SIMD sweep ([`crate::batch::radial_at_points`]).
+    fn eval_block(&self, points: &Points, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
+        let xs: Vec<Vec<f64>> =
+            (0..points.dim()).map(|d| rows.iter().map(|&i| points.point(i)[d]).collect()).collect();
+        let simd = crate::batch::Simd::detect();
+        let mut col = vec![0.0; rows.len()];
+        for (b, &j) in cols.iter().enumerate() {
+            crate::batch::radial_at_points_with(simd, self, &xs, points.point(j), &mut col);
+            out.as_mut().col_mut(b).iter_mut().zip(&col).for_each(|(o, &v)| *o = v);
+        }
     }
 }
 
