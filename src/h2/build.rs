@@ -83,7 +83,7 @@ impl H2Matrix {
             Admissibility::Strong { eta } if eta == params.sampling_eta => blocks.clone(),
             _ => BlockTree::new(&tree, Admissibility::Strong { eta: params.sampling_eta }),
         };
-        let far = sample::far_samples(&tree, &sampling, params.far_samples);
+        let far = sample::far_samples(&tree, &sampling, params.far_samples, params.parallel);
         let ctx = Ctx { src, storage: &blocks, tree: &tree, sampling: &sampling, far: &far, params: &params };
         let nc = (2 << tree.depth()) - 1;
         let mut cb: Vec<Option<ClusterBasis>> = (0..nc).map(|_| None).collect();

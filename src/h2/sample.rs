@@ -6,28 +6,35 @@
 //! of `c`'s admissible partners). Sampling the far field is harmless for the accuracy
 //! (../shared/research/proto-ldl.md §3.4); the near field is never sampled.
 
+use super::build::pmap;
 use crate::block::BlockTree;
 use crate::cluster::{ClusterId, ClusterTree};
 use crate::geometry::{dist, Points};
 
 /// Point ids (not matrix indices) of the far-field sample of every cluster, by arena id.
-pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize) -> Vec<Vec<usize>> {
+/// The clusters of one level are sampled in parallel when `parallel` (same result).
+pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize, parallel: bool) -> Vec<Vec<usize>> {
     let nc = (2 << tree.depth()) - 1;
     let g = tree.group();
     let pts = tree.points();
     let mut rep: Vec<Vec<usize>> = vec![Vec::new(); nc];
     for l in (0..=tree.depth()).rev() {
-        for c in tree.level(l) {
+        let ids: Vec<ClusterId> = tree.level(l).collect();
+        let out = pmap(parallel, &ids, |&c| {
             let cand: Vec<usize> = match tree.children(c) {
                 None => tree.indices(c).iter().step_by(g).map(|&u| u / g).collect(),
                 Some([a, b]) => rep[a.idx()].iter().chain(&rep[b.idx()]).copied().collect(),
             };
-            rep[c.idx()] = fps(pts, &cand, k);
+            fps(pts, &cand, k)
+        });
+        for (c, r) in ids.into_iter().zip(out) {
+            rep[c.idx()] = r;
         }
     }
     let mut far: Vec<Vec<usize>> = vec![Vec::new(); nc];
     for l in 1..=tree.depth() {
-        for c in tree.level(l) {
+        let ids: Vec<ClusterId> = tree.level(l).collect();
+        let out = pmap(parallel, &ids, |&c| {
             let parent = tree.parent(c).expect("level ≥ 1");
             // the parent's far field, thinned to k points, plus k/4 points of each of
             // c's own admissible partners: the closest far field stays densely sampled
@@ -35,7 +42,10 @@ pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize) -> Vec<
             for e in adm.far(c) {
                 sample.extend(fps(pts, &rep[e.col.idx()], k.div_ceil(4)));
             }
-            far[c.idx()] = sample;
+            sample
+        });
+        for (c, s) in ids.into_iter().zip(out) {
+            far[c.idx()] = s;
         }
     }
     far

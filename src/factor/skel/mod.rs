@@ -124,7 +124,7 @@ impl<'a> Skeletonization<'a> {
         validate(src, points, group, &params)?;
         let tree = ClusterTree::new(points, params.leaf_size, group);
         let blocks = BlockTree::new(&tree, Admissibility::Strong { eta: params.eta });
-        let far = sample::far_samples(&tree, &blocks, params.far_samples)
+        let far = sample::far_samples(&tree, &blocks, params.far_samples, params.parallel)
             .into_iter()
             .map(|pts| sample::expand(&pts, group).collect())
             .collect();
