@@ -1,5 +1,6 @@
 //! Norm and error estimates that turn counts of `Ã_f` into statements about `A`.
 
+use super::density::DensityModel;
 use crate::h2::H2Matrix;
 use crate::source::EntrySource;
 use faer::Mat;
@@ -53,6 +54,13 @@ pub fn factored_error_estimate(
 /// vector). Ritz values lie inside the spectrum, so both are estimates from inside:
 /// callers widen them and verify by counts.
 pub fn spectrum_ends_estimate(h: &H2Matrix, seed: u64) -> (f64, f64) {
+    let (ends, _) = lanczos_quadrature(h, seed);
+    ends
+}
+
+/// The Lanczos run behind [`spectrum_ends_estimate`]: the extreme Ritz values and the
+/// Gauss quadrature's model of the counting function (`None` below 2 nodes).
+pub(crate) fn lanczos_quadrature(h: &H2Matrix, seed: u64) -> ((f64, f64), Option<DensityModel>) {
     let n = h.n();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut q = Mat::from_fn(n, 1, |_, _| rng.random::<f64>() - 0.5);
@@ -83,15 +91,20 @@ pub fn spectrum_ends_estimate(h: &H2Matrix, seed: u64) -> (f64, f64) {
     }
     let m = alpha.len();
     if m == 0 {
-        return (0.0, 0.0);
+        return ((0.0, 0.0), None);
     }
     let t = Mat::from_fn(m, m, |i, j| match i.abs_diff(j) {
         0 => alpha[i],
         1 => beta[i.min(j)],
         _ => 0.0,
     });
-    match t.self_adjoint_eigenvalues(faer::Side::Lower) {
-        Ok(ev) if ev.iter().all(|x| x.is_finite()) => (ev[0], ev[m - 1]),
-        _ => (0.0, 0.0),
+    match t.self_adjoint_eigen(faer::Side::Lower) {
+        Ok(evd) if (0..m).all(|i| evd.S()[i].is_finite()) => {
+            let theta: Vec<f64> = (0..m).map(|i| evd.S()[i]).collect();
+            // Gauss weights: squared first components of T's unit eigenvectors
+            let weights: Vec<f64> = (0..m).map(|i| evd.U()[(0, i)].powi(2)).collect();
+            ((theta[0], theta[m - 1]), DensityModel::new(&theta, &weights))
+        }
+        _ => ((0.0, 0.0), None),
     }
 }

@@ -19,6 +19,7 @@
 //! geometries give such pairs) would otherwise cost a bisection step per bit.
 
 mod bisect;
+mod density;
 mod estimate;
 mod exact;
 mod refine;

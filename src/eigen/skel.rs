@@ -347,7 +347,7 @@ fn split(iv: &Interval, mut pts: Vec<(f64, usize)>) -> Vec<Interval> {
 /// over a quarter of the interval (inside `(lo, hi)`, distinct).
 fn cuts(iv: &Interval, k1: usize, k2: usize, m: usize) -> impl Iterator<Item = f64> {
     // no refinement here: every interval is bisected down to eig_tol
-    let c = iv.cut(k1, k2, 0);
+    let c = iv.cut(k1, k2, 0, None);
     let h = (iv.hi - iv.lo) / (4.0 * m as f64);
     let (lo, hi) = (iv.lo, iv.hi);
     let mut out: Vec<f64> =
