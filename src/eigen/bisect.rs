@@ -163,9 +163,12 @@ impl Interval {
     /// N = 16384) then took 2 counts fewer to isolate.
     ///
     /// Targets that fit in one group are aimed by `model` (the Lanczos quadrature's
-    /// counting function, `density.rs`) instead of a uniform spread where it has enough
-    /// resolution: yukawa sphere k = N/2 at N = 8192 / 16384 took 8 / 9 counts instead of
-    /// 11 / 11, matern32 + nugget in a ball at 8192 15 instead of 19.
+    /// counting function, `density.rs`) instead of a uniform spread, where it has enough
+    /// resolution, after a cut that halved the interval, and only where its aim needs no
+    /// clamping (a model aimed outside the inner 3/4 was seen to be wrong: on the ball it
+    /// spreads the lowest node's mass below the spectrum). Yukawa sphere k = N/2 at
+    /// N = 16384: 11 → 8 counts; matern32 + nugget in a ball at 4096 / 8192: 12 / 14 → 10 /
+    /// 13 (tol 1e-6). Unclamped model cuts everywhere took 18 at 8192.
     pub(super) fn cut(&self, k1: usize, k2: usize, group: usize, model: Option<&DensityModel>) -> f64 {
         if let Some(c) = self.first.filter(|&c| c > self.lo && c < self.hi) {
             return c;
@@ -184,13 +187,13 @@ impl Interval {
         // the model aims one group of targets; ranges are split where uniform
         // interpolation put their pieces (64 targets: 46 counts against 35 with the model)
         let modelled = model
-            .filter(|_| t2 - t1 < group)
-            .and_then(|m| m.locate((self.lo, self.hi), (self.nlo, self.nhi), count));
-        let frac = match modelled {
-            Some(x) => (x - self.lo) / (self.hi - self.lo),
-            None => (count - self.nlo as f64) / (self.nhi - self.nlo) as f64,
-        };
-        let frac = frac.clamp(margin, 1.0 - margin);
+            .filter(|_| t2 - t1 < group && self.interp)
+            .and_then(|m| m.locate((self.lo, self.hi), (self.nlo, self.nhi), count))
+            .map(|x| (x - self.lo) / (self.hi - self.lo))
+            .filter(|f| (margin..=1.0 - margin).contains(f));
+        let frac = modelled.unwrap_or(
+            ((count - self.nlo as f64) / (self.nhi - self.nlo) as f64).clamp(margin, 1.0 - margin),
+        );
         let c = self.lo + frac * (self.hi - self.lo);
         if c > self.lo && c < self.hi {
             c
@@ -245,6 +248,9 @@ impl<'a> Spectrum<'a> {
         // Both ends of the spectrum, once: the larger magnitude is the norm estimate (the
         // dominant eigenvalue's Rayleigh quotient), and they seed the start interval.
         let (ends, model) = lanczos_quadrature(h, params.seed);
+        if std::env::var("ZZ").is_ok() {
+            eprintln!("ZZ ends {ends:?}");
+        }
         let norm = ends.0.abs().max(ends.1.abs());
         let scale = if norm > 0.0 { norm } else { 1.0 };
         let delta = factored_error_estimate(h, src, params.error_samples, params.seed)? + 1e-12 * scale;
@@ -357,6 +363,9 @@ impl<'a> Spectrum<'a> {
             Ldlt::new(self.h, s).map(|f| (f.inertia().zero == 0).then_some(f))
         })?;
         let c = f.inertia().negative;
+        if std::env::var("ZZ").is_ok() {
+            eprintln!("ZZ shift {s:.12} count {c}");
+        }
         Ok((f, c, s))
     }
 
@@ -376,10 +385,7 @@ impl<'a> Spectrum<'a> {
     /// start interval's ends).
     pub fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
         let n = self.h.n();
-        // The mean eigenvalue is the first cut of a range; a single group of targets is
-        // aimed by the Lanczos model from the start (see `Interval::cut`).
-        let modelled = self.model.is_some() && k2 - k1 < MAX_GROUP;
-        let first = first_cut(k1, k2, n, || self.h.trace() / n as f64)?.filter(|_| !modelled);
+        let first = first_cut(k1, k2, n, || self.h.trace() / n as f64)?;
         // The start's counts ν(a) = 0, ν(b) = n are assumed, and counted only if a final
         // bracket (or a gap a certificate used) still ends there: a target away from the
         // ends never needs them (2 of ~11 counts for k = n/2). A failed check means the
@@ -608,6 +614,24 @@ mod tests {
         // a range of targets wider than a group, or a piece already small: no isolation
         assert_eq!(iv.isolating_count(150, 160, 8), None);
         assert_eq!(Interval::new(0.0, 1.0, 0, 8).isolating_count(3, 3, 8), None);
+    }
+
+    /// A single target is aimed by the model where its aim lies in the inner 3/4 after a
+    /// halving cut; elsewhere (and for ranges) by the uniform spread.
+    #[test]
+    fn model_aims_single_targets_only_inside_the_clamps() {
+        let m = DensityModel::new(&[0.0, 1.0, 4.0], &[0.1, 0.8, 0.1]).unwrap();
+        let iv = Interval::new(-0.5, 5.5, 0, 100);
+        // count 49.5 of 100: F̂ = 0.495 on the knots (0, 0.05) – (1, 0.5)
+        assert!((iv.cut(50, 50, 8, Some(&m)) - 0.445 / 0.45).abs() < 1e-12, "the model's median");
+        assert_eq!(iv.cut(50, 50, 8, None), -0.5 + 49.5 / 100.0 * 6.0);
+        // a range wider than a group, or after a stall: uniform
+        assert_eq!(iv.cut(40, 60, 8, Some(&m)), iv.cut(40, 60, 8, None));
+        let stalled = Interval { interp: false, ..iv };
+        assert_eq!(stalled.cut(50, 50, 8, Some(&m)), stalled.cut(50, 50, 8, None));
+        // the model's aim near an end of a wide interval would need clamping: uniform
+        let wide = Interval::new(-60.0, 5.5, 0, 100);
+        assert_eq!(wide.cut(50, 50, 8, Some(&m)), wide.cut(50, 50, 8, None));
     }
 
     /// The start's counts are assumed until a result rests on them: wrong estimated ends
