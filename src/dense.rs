@@ -147,7 +147,8 @@ fn gram_interpolation(mt: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<us
     while rank < kmax {
         let k = rank;
         let p = (k..rows).fold(k, |b, i| if d[i] > d[b] { i } else { b });
-        if !(d[p] > tol * tol * d0) {
+        // NaN stops the factorization too
+        if d[p].is_nan() || d[p] <= tol * tol * d0 {
             break;
         }
         perm.swap(k, p);

@@ -35,7 +35,7 @@ impl DensityModel {
             return None;
         }
         let total: f64 = weights.iter().sum();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return None;
         }
         let mut knots = vec![(theta[0] - 0.5 * (theta[1] - theta[0]), 0.0)];
@@ -86,7 +86,7 @@ impl DensityModel {
     pub(crate) fn locate(&self, (lo, hi): (f64, f64), (nlo, nhi): (usize, usize), c: f64) -> Option<f64> {
         let (flo, fhi) = (self.cdf(lo), self.cdf(hi));
         let inside = self.knots.iter().filter(|p| lo < p.0 && p.0 < hi).count();
-        if !(fhi - flo >= MIN_MASS) || nhi <= nlo || inside < MIN_KNOTS {
+        if (fhi - flo).is_nan() || fhi - flo < MIN_MASS || nhi <= nlo || inside < MIN_KNOTS {
             return None;
         }
         let y = flo + (c - nlo as f64) / (nhi - nlo) as f64 * (fhi - flo);

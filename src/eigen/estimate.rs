@@ -83,7 +83,7 @@ pub(crate) fn lanczos_quadrature(h: &H2Matrix, seed: u64) -> ((f64, f64), Option
         norm = w.norm_l2();
         // an invariant subspace (β ≈ 0 relative to the projected spectrum) ends the space
         let scale = alpha.iter().chain(&beta).fold(0.0_f64, |m, x| m.max(x.abs()));
-        if !(norm > 1e-12 * scale) {
+        if norm.is_nan() || norm <= 1e-12 * scale {
             break;
         }
         beta.push(norm);
