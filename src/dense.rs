@@ -28,8 +28,9 @@ pub fn congruence(a: MatRef<'_, f64>, b: MatRef<'_, f64>, c: MatRef<'_, f64>) ->
 
 /// Row interpolative decomposition of `M` (m × n): `M ≈ X · M[skel, :]`.
 ///
-/// Column-pivoted QR of `Mᵀ` selects the skeleton rows; the rank is the number of
-/// pivots with `|R_kk| > tol · |R_00|`, capped at `max_rank`. Returns the skeleton
+/// Column-pivoted QR of `Mᵀ` (or, at loose tolerances, the equivalent pivoted Cholesky of
+/// its Gram matrix, see [`row_id_of_transpose`]) selects the skeleton rows; the rank is the
+/// number of pivots with `|R_kk| > tol · |R_00|`, capped at `max_rank`. Returns the skeleton
 /// positions (in pivot order) and `X` (m × rank), whose skeleton rows form the identity.
 pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
     row_id_of_transpose(m.transpose().to_owned(), tol, max_rank)
@@ -92,7 +93,7 @@ fn pivoted_interpolation(
 ) -> (Vec<usize>, Mat<f64>) {
     let (cols, rows) = (mt.nrows(), mt.ncols());
     if method == IdMethod::Gram {
-        return gram_interpolation(mt.as_ref(), tol, max_rank);
+        return gram_interpolation(mt, tol, max_rank);
     }
     // A wide sample is first reduced by an unpivoted (blocked, BLAS-3) QR: `Mᵀ = Q₁ R₁`
     // with orthogonal Q₁ leaves column norms and column relations unchanged, so the
@@ -116,40 +117,59 @@ fn pivoted_interpolation(
 }
 
 /// [`pivoted_interpolation`] from `G = M Mᵀ` (lower half, one SYRK) and a left-looking
-/// Cholesky with diagonal pivoting, `P ᵀ G P = L Lᵀ`, stopped at the same criterion: the
+/// Cholesky with diagonal pivoting, `Pᵀ G P = L Lᵀ`, stopped at the same criterion: the
 /// remaining diagonal of the Schur complement is the squared column norm that the pivoted
 /// QR compares, so both pick the same skeleton in exact arithmetic, with `R = Lᵀ`.
 /// `rows·rank²` flops after the SYRK's `cols·rows²`, against the QR's `2·cols·rows²` at
 /// Householder speed.
-fn gram_interpolation(mt: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
-    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure as Bs};
+fn gram_interpolation(mut mt: Mat<f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
     let (cols, rows) = (mt.nrows(), mt.ncols());
-    let mut g = Mat::zeros(rows, rows);
-    tri_matmul(
-        g.as_mut(),
-        Bs::TriangularLower,
-        Accum::Replace,
-        mt.transpose(),
-        Bs::Rectangular,
-        mt,
-        Bs::Rectangular,
-        1.0,
+    // Squaring entries of 1e-170 (a far Gaussian block) would underflow and of 1e170
+    // overflow: scale by a power of two (exact) so that the largest entry is in [1, 2);
+    // the pivots and T do not depend on the scale.
+    let big = mt.norm_max();
+    if big.is_finite() && big > 0.0 {
+        mt *= faer::Scale(2f64.powi(-big.log2().floor() as i32));
+    }
+    let g = lower_gram(mt.as_ref());
+    let (perm, l, rank) = pivoted_cholesky(&g, tol, rows.min(cols).min(max_rank));
+    // T = R₁₁⁻¹ R₁₂ with R = Lᵀ
+    let mut t = l.as_ref().submatrix(rank, 0, rows - rank, rank).transpose().to_owned();
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+        l.as_ref().submatrix(0, 0, rank, rank).transpose(),
+        t.as_mut(),
         Par::Seq,
     );
+    (perm, t)
+}
+
+/// The lower half of `Mᵀᵀ Mᵀ = M Mᵀ` for `mt = Mᵀ` (one sequential SYRK).
+fn lower_gram(mt: MatRef<'_, f64>) -> Mat<f64> {
+    use faer::linalg::matmul::triangular::{matmul as tri_matmul, BlockStructure as Bs};
+    let rows = mt.ncols();
+    let mut g = Mat::zeros(rows, rows);
+    let (lower, full) = (Bs::TriangularLower, Bs::Rectangular);
+    tri_matmul(g.as_mut(), lower, Accum::Replace, mt.transpose(), full, mt, full, 1.0, Par::Seq);
+    g
+}
+
+/// Left-looking Cholesky with diagonal pivoting of the symmetric `g` (lower half read),
+/// stopped before the first pivot `≤ tol²·max diag(g)` (or NaN) and after `kmax` steps:
+/// the permutation, `L` (rows in pivot order, `kmax` columns, the first `rank` filled)
+/// and the rank.
+fn pivoted_cholesky(g: &Mat<f64>, tol: f64, kmax: usize) -> (Vec<usize>, Mat<f64>, usize) {
+    let rows = g.nrows();
     let gsym = |i: usize, j: usize| if i >= j { g[(i, j)] } else { g[(j, i)] };
     let mut perm: Vec<usize> = (0..rows).collect();
     let mut d: Vec<f64> = (0..rows).map(|i| g[(i, i)]).collect();
     let d0 = d.iter().fold(0.0_f64, |m, &x| m.max(x));
-    let kmax = rows.min(cols).min(max_rank);
     let mut l = Mat::zeros(rows, kmax);
     let mut col = Mat::zeros(rows, 1);
-    let mut rank = 0;
-    while rank < kmax {
-        let k = rank;
+    for k in 0..kmax {
         let p = (k..rows).fold(k, |b, i| if d[i] > d[b] { i } else { b });
         // NaN stops the factorization too
         if d[p].is_nan() || d[p] <= tol * tol * d0 {
-            break;
+            return (perm, l, k);
         }
         perm.swap(k, p);
         d.swap(k, p);
@@ -164,30 +184,16 @@ fn gram_interpolation(mt: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<us
             col[(i, 0)] = gsym(perm[k + 1 + i], perm[k]);
         }
         let (top, below) = l.as_ref().split_at_row(k + 1);
-        matmul(
-            col.as_mut().subrows_mut(0, m),
-            Accum::Add,
-            below.subcols(0, k),
-            top.row(k).subcols(0, k).transpose().as_mat(),
-            -1.0,
-            Par::Seq,
-        );
+        let lk = top.row(k).subcols(0, k).transpose().as_mat();
+        matmul(col.as_mut().subrows_mut(0, m), Accum::Add, below.subcols(0, k), lk, -1.0, Par::Seq);
         l[(k, k)] = lkk;
         for i in 0..m {
             let v = col[(i, 0)] / lkk;
             l[(k + 1 + i, k)] = v;
             d[k + 1 + i] -= v * v;
         }
-        rank += 1;
     }
-    // T = R₁₁⁻¹ R₁₂ with R = Lᵀ
-    let mut t = l.as_ref().submatrix(rank, 0, rows - rank, rank).transpose().to_owned();
-    faer::linalg::triangular_solve::solve_upper_triangular_in_place(
-        l.as_ref().submatrix(0, 0, rank, rank).transpose(),
-        t.as_mut(),
-        Par::Seq,
-    );
-    (perm, t)
+    (perm, l, kmax)
 }
 
 /// Sequential column-pivoted QR `A P = Q R`: returns `R` (min(m,n) × n) and the
@@ -402,6 +408,53 @@ mod tests {
                 if cap == usize::MAX {
                     assert!(eq <= 10.0 * tol * m.norm_max(), "rows {rows} tol {tol}: residual {eq:e}");
                 }
+            }
+        }
+    }
+
+    /// Degenerate samples and extreme scales: a zero block (rank 0), an exactly
+    /// rank-deficient one, a zero rank cap, and a kernel block scaled by 1e-170 / 1e170
+    /// (its Gram matrix would underflow / overflow unscaled): same skeleton as the QR.
+    #[test]
+    fn gram_pivots_survive_degenerate_and_extreme_inputs() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let (rows, cols) = (30, 200);
+        let a = Mat::from_fn(rows, 3, |_, _| rng.random::<f64>() - 0.5);
+        let b = Mat::from_fn(3, cols, |_, _| rng.random::<f64>() - 0.5);
+        let low_rank = mul(a.as_ref(), b.as_ref());
+        let kernel = Mat::from_fn(rows, cols, |i, j| 1.0 / (3.0 + i as f64 / 7.0 + j as f64 / 50.0));
+        let cases = [
+            (Mat::<f64>::zeros(rows, cols), usize::MAX),
+            (low_rank, usize::MAX),
+            (kernel.clone(), 0),
+            (&kernel * faer::Scale(1e-170), usize::MAX),
+            (&kernel * faer::Scale(1e170), usize::MAX),
+        ];
+        for (c, (m, cap)) in cases.into_iter().enumerate() {
+            let mt = m.transpose().to_owned();
+            let (pq, tq) = pivoted_interpolation(mt.clone(), 1e-4, cap, IdMethod::Qr);
+            let (pg, tg) = pivoted_interpolation(mt, 1e-4, cap, IdMethod::Gram);
+            let rank = tq.nrows();
+            assert_eq!(tg.nrows(), rank, "case {c}: ranks differ");
+            assert_eq!(pq[..rank], pg[..rank], "case {c}: skeletons differ");
+            if c == 1 {
+                assert_eq!(rank, 3, "the exact rank of the low-rank block");
+            }
+            if c >= 3 {
+                // T's columns follow each method's order of the redundant rows: compare
+                // the coefficients by original row
+                let by_row = |p: &[usize], t: &Mat<f64>| {
+                    let mut x = Mat::<f64>::zeros(rows, rank);
+                    for (j, &r) in p[rank..].iter().enumerate() {
+                        for k in 0..rank {
+                            x[(r, k)] = t[(k, j)];
+                        }
+                    }
+                    x
+                };
+                let (xq, xg) = (by_row(&pq, &tq), by_row(&pg, &tg));
+                let rel = (&xq - &xg).norm_max() / xq.norm_max().max(1.0);
+                assert!(rel < 1e-6, "case {c}: interpolation differs by {rel:e}");
             }
         }
     }

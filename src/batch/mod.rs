@@ -34,7 +34,11 @@ impl Simd {
     pub fn detect() -> Self {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            // the AVX-512 paths are compiled with AVX2 and FMA enabled too: require all three
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
                 return Simd::Avx512;
             }
             if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
@@ -49,7 +53,11 @@ impl Simd {
         match self {
             Simd::Scalar => true,
             #[cfg(target_arch = "x86_64")]
-            Simd::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Simd::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(target_arch = "x86_64")]
             Simd::Avx2Fma => {
                 std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -75,7 +83,8 @@ pub fn radial_in_place_with(simd: Simd, k: &RadialKernel, v: &mut [f64]) {
     assert!(simd.available(), "{simd:?} is not available on this CPU");
     match simd {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `available()` just confirmed that the CPU supports AVX-512F.
+        // SAFETY: `available()` just confirmed that the CPU supports AVX-512F, AVX2 and FMA,
+        // the features the function is compiled with.
         Simd::Avx512 => unsafe { x86::radial_avx512(k, v) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
@@ -108,7 +117,8 @@ pub fn radial_at_points_with(simd: Simd, k: &RadialKernel, xs: &[Vec<f64>], y: &
     assert!(xs.iter().all(|c| c.len() >= out.len()), "coordinate column shorter than the output");
     match simd {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `available()` just confirmed that the CPU supports AVX-512F.
+        // SAFETY: `available()` just confirmed that the CPU supports AVX-512F, AVX2 and FMA,
+        // the features the function is compiled with.
         Simd::Avx512 => unsafe { x86::points_avx512(k, xs, y, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
@@ -140,7 +150,7 @@ mod x86 {
     /// The generic loop compiled for AVX-512F.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F.
+    /// The CPU must support AVX-512F, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub(super) unsafe fn radial_avx512(k: &RadialKernel, v: &mut [f64]) {
         radial_generic(k, v)
@@ -158,7 +168,7 @@ mod x86 {
     /// The point-batched loop compiled for AVX-512F.
     ///
     /// # Safety
-    /// The CPU must support AVX-512F.
+    /// The CPU must support AVX-512F, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx2,fma")]
     pub(super) unsafe fn points_avx512(k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
         points_generic(k, xs, y, out)
@@ -347,11 +357,11 @@ mod tests {
     }
 
     /// Point-batched evaluation gives the bits of `radial(dist(x, y))` on every path, in
-    /// one to three dimensions, with lengths around the vector widths.
+    /// one to five dimensions, with lengths around the vector widths.
     #[test]
     fn point_batches_return_the_scalar_bits() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
-        for dim in 1..=3 {
+        for dim in 1..=5 {
             for len in [0, 1, 7, 8, 9, 133] {
                 let pts: Vec<Vec<f64>> =
                     (0..len).map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();

@@ -69,7 +69,7 @@ pub struct EigStats {
     pub factorizations: usize,
     /// Shifts moved because they produced a zero or non-finite pivot.
     pub shifts_moved: usize,
-    /// Power-method estimate of `‖Ã‖₂` (the larger magnitude of the estimated spectrum ends).
+    /// Lanczos estimate of `‖Ã‖₂` (the larger magnitude of the estimated spectrum ends).
     pub norm_estimate: f64,
     /// δ: estimate of `‖A − Ã_f‖₂` plus rounding allowance, added to every bracket.
     pub error_estimate: f64,
@@ -99,7 +99,7 @@ pub struct Spectrum<'a> {
     pub(super) norm: f64,
     pub(super) delta: f64,
     pub(super) eig_tol: f64,
-    /// Estimated spectrum ends (power method) and the start interval they give.
+    /// Estimated spectrum ends (Lanczos) and the start interval they give.
     ends: (f64, f64),
     /// The Lanczos quadrature's model of ν, which aims the cuts (`density.rs`).
     model: Option<DensityModel>,
@@ -136,11 +136,25 @@ pub(super) struct Interval {
     /// A refinement of this interval (or of the one it was cut from) already failed: once
     /// narrow, it is finished by its bracket alone.
     pub(super) refined: bool,
+    /// A refinement handed this interval back unchanged (no count moved it): it is bisected
+    /// once before it is refined again, so that the same refinement cannot repeat forever.
+    pub(super) stalled: bool,
 }
 
 impl Interval {
     pub(super) fn new(lo: f64, hi: f64, nlo: usize, nhi: usize) -> Self {
-        Interval { lo, hi, nlo, nhi, interp: true, glo: lo, ghi: hi, first: None, refined: false }
+        Interval {
+            lo,
+            hi,
+            nlo,
+            nhi,
+            interp: true,
+            glo: lo,
+            ghi: hi,
+            first: None,
+            refined: false,
+            stalled: false,
+        }
     }
 
     /// Where to cut next for the targets `k1..=k2` it holds, when groups of at most `group`
@@ -165,7 +179,7 @@ impl Interval {
     /// Targets that fit in one group are aimed by `model` (the Lanczos quadrature's
     /// counting function, `density.rs`) instead of a uniform spread, where it has enough
     /// resolution, after a cut that halved the interval, and only where its aim needs no
-    /// clamping (a model aimed outside the inner 3/4 was seen to be wrong: on the ball it
+    /// clamping (inside the margins above; a model aimed beyond them was seen to be wrong: on the ball it
     /// spreads the lowest node's mass below the spectrum). Yukawa sphere k = N/2 at
     /// N = 16384: 11 → 8 counts; matern32 + nugget in a ball at 4096 / 8192: 12 / 14 → 10 /
     /// 13 (tol 1e-6). Unclamped model cuts everywhere took 18 at 8192.
@@ -248,9 +262,6 @@ impl<'a> Spectrum<'a> {
         // Both ends of the spectrum, once: the larger magnitude is the norm estimate (the
         // dominant eigenvalue's Rayleigh quotient), and they seed the start interval.
         let (ends, model) = lanczos_quadrature(h, params.seed);
-        if std::env::var("ZZ").is_ok() {
-            eprintln!("ZZ ends {ends:?}");
-        }
         let norm = ends.0.abs().max(ends.1.abs());
         let scale = if norm > 0.0 { norm } else { 1.0 };
         let delta = factored_error_estimate(h, src, params.error_samples, params.seed)? + 1e-12 * scale;
@@ -322,7 +333,7 @@ impl<'a> Spectrum<'a> {
             }
             grow *= 4.0;
             if grow * self.base_margin() > 4.0 * scale {
-                // the power-method ends were far off: fall back to ±b, doubling
+                // the Lanczos ends were far off: fall back to ±b, doubling
                 let mut x = 1.1 * scale + self.delta;
                 for _ in 0..64 {
                     if self.nu(-x)?.0 == 0 && self.nu(x)?.0 == n {
@@ -363,9 +374,6 @@ impl<'a> Spectrum<'a> {
             Ldlt::new(self.h, s).map(|f| (f.inertia().zero == 0).then_some(f))
         })?;
         let c = f.inertia().negative;
-        if std::env::var("ZZ").is_ok() {
-            eprintln!("ZZ shift {s:.12} count {c}");
-        }
         Ok((f, c, s))
     }
 
@@ -455,7 +463,6 @@ impl<'a> Spectrum<'a> {
     /// Brackets of the targets `k1..=k2` of `start`; `used[0]`/`used[1]` are set when a
     /// result rests on `start`'s lower/upper end (its count was not checked by the caller).
     fn bisect(&self, start: Interval, k1: usize, k2: usize, used: &mut [bool; 2]) -> Result<Vec<Eigenvalue>> {
-        let holds = |iv: &Interval| (iv.nlo + 1).max(k1) <= iv.nhi.min(k2);
         let (a, b) = (start.lo, start.hi);
         let mut uses = |iv: &Interval| {
             used[0] |= iv.lo == a || iv.glo == a;
@@ -482,7 +489,7 @@ impl<'a> Spectrum<'a> {
             // An interval holding a few eigenvalues is refined by shift-and-invert subspace
             // iteration (a few factorizations) instead of bisected (one bit per factorization).
             let steps = pmap(self.parallel, &work, |iv| {
-                if iv.nhi - iv.nlo <= MAX_GROUP {
+                if iv.nhi - iv.nlo <= MAX_GROUP && !iv.stalled {
                     self.refine(*iv).map(Step::Refined)
                 } else {
                     self.nu(iv.cut(k1, k2, MAX_GROUP, self.model.as_ref())).map(|(c, m)| Step::Split(c, m))
@@ -490,34 +497,52 @@ impl<'a> Spectrum<'a> {
             });
             active = Vec::with_capacity(2 * work.len());
             for (iv, step) in work.into_iter().zip(steps) {
-                match step? {
-                    Step::Refined(Refined::Done(group)) => {
-                        for e in group.into_iter().filter(|e| (k1..=k2).contains(&e.k)) {
-                            done.push(Eigenvalue { k: e.k, value: e.value, lower: e.lo, upper: e.hi });
-                        }
-                    }
-                    Step::Refined(Refined::Split(pieces)) => active
-                        .extend(pieces.into_iter().filter(holds).map(|p| Interval { refined: true, ..p })),
-                    Step::Split(nm, m) => {
-                        let nm = nm.clamp(iv.nlo, iv.nhi);
-                        let width = iv.hi - iv.lo;
-                        let ghi = if nm == iv.nhi { iv.ghi } else { m };
-                        let glo = if nm == iv.nlo { iv.glo } else { m };
-                        let (lower, upper) = (
-                            Interval { hi: m, nhi: nm, ghi, first: None, ..iv },
-                            Interval { lo: m, nlo: nm, glo, first: None, ..iv },
-                        );
-                        for half in [lower, upper] {
-                            if holds(&half) {
-                                active.push(Interval { interp: half.hi - half.lo <= 0.5 * width, ..half });
-                            }
-                        }
-                    }
-                }
+                self.advance(iv, step?, (k1, k2), &mut active, &mut done);
             }
         }
         done.sort_by_key(|e| e.k);
         Ok(done)
+    }
+
+    /// Applies one step's outcome to `iv`: refined eigenvalues of the targets `(k1, k2)` go
+    /// to `done`, the pieces that still hold targets to `active`.
+    fn advance(
+        &self,
+        iv: Interval,
+        step: Step,
+        (k1, k2): (usize, usize),
+        active: &mut Vec<Interval>,
+        done: &mut Vec<Eigenvalue>,
+    ) {
+        let holds = |p: &Interval| (p.nlo + 1).max(k1) <= p.nhi.min(k2);
+        match step {
+            Step::Refined(Refined::Done(group)) => {
+                for e in group.into_iter().filter(|e| (k1..=k2).contains(&e.k)) {
+                    done.push(Eigenvalue { k: e.k, value: e.value, lower: e.lo, upper: e.hi });
+                }
+            }
+            Step::Refined(Refined::Split(pieces)) => {
+                active.extend(pieces.into_iter().filter(holds).map(|p| {
+                    let stalled = p.lo == iv.lo && p.hi == iv.hi;
+                    Interval { refined: true, stalled, ..p }
+                }))
+            }
+            Step::Split(nm, m) => {
+                let nm = nm.clamp(iv.nlo, iv.nhi);
+                let width = iv.hi - iv.lo;
+                let ghi = if nm == iv.nhi { iv.ghi } else { m };
+                let glo = if nm == iv.nlo { iv.glo } else { m };
+                let (lower, upper) = (
+                    Interval { hi: m, nhi: nm, ghi, first: None, stalled: false, ..iv },
+                    Interval { lo: m, nlo: nm, glo, first: None, stalled: false, ..iv },
+                );
+                for half in [lower, upper] {
+                    if holds(&half) {
+                        active.push(Interval { interp: half.hi - half.lo <= 0.5 * width, ..half });
+                    }
+                }
+            }
+        }
     }
 
     /// Records the targets of a final interval `[lo, hi]` of `Ã_f`, widened by δ.
@@ -635,7 +660,7 @@ mod tests {
     }
 
     /// The start's counts are assumed until a result rests on them: wrong estimated ends
-    /// (the power method's estimate itself is poor on this small sphere; then ends moved
+    /// (the Lanczos estimate itself may be poor on this small sphere; then ends moved
     /// inside the spectrum on purpose) are caught by the lazy check, which restarts from a
     /// counted interval.
     #[test]

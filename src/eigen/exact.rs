@@ -201,6 +201,25 @@ mod tests {
         }
     }
 
+    /// The tiles' parts are summed in a fixed order: the same bits on 1 and 4 threads.
+    #[test]
+    fn exact_product_is_thread_count_independent() {
+        let n = 700;
+        let a = Mat::from_fn(n, n, |i, j| 1.0 / (1.0 + i.abs_diff(j) as f64).sqrt());
+        let z = Mat::from_fn(n, 2, |i, j| ((i * 5 + j) as f64).sin());
+        let src = DenseSource::new(a).unwrap();
+        let on = |t: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
+            pool.install(|| exact_product(&src, z.as_ref()))
+        };
+        let (one, four) = (on(1), on(4));
+        for j in 0..2 {
+            for i in 0..n {
+                assert_eq!(one[(i, j)].to_bits(), four[(i, j)].to_bits(), "({i}, {j})");
+            }
+        }
+    }
+
     /// A pair at 1 and 1 + 1e-3 (gap to the rest ≥ 1): Kahan alone gives ±e, the
     /// per-member Kato–Temple ≈ ±e²/1e-3; both brackets must hold the eigenvalues.
     #[test]

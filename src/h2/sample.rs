@@ -111,6 +111,18 @@ mod tests {
     use super::*;
     use crate::geometry::Geometry;
 
+    /// Each level reads only finished levels: the parallel samples are the sequential ones.
+    #[test]
+    fn far_samples_do_not_depend_on_parallelism() {
+        let pts = Geometry::from_name("sphere").unwrap().generate(3000, 4).unwrap();
+        let tree = ClusterTree::new(&pts, 32, 1);
+        let adm = BlockTree::new(&tree, crate::block::Admissibility::Strong { eta: 0.7 });
+        let (seq, par) = (far_samples(&tree, &adm, 48, false), far_samples(&tree, &adm, 48, true));
+        // (the clusters near the root have no far field yet)
+        assert!(seq.iter().filter(|s| !s.is_empty()).count() > seq.len() / 2, "most clusters are sampled");
+        assert_eq!(seq, par);
+    }
+
     #[test]
     fn fps_spreads_and_is_deterministic() {
         let p = Geometry::Line.generate(101, 0).unwrap();
