@@ -119,17 +119,13 @@ impl Kernel for RadialKernel {
     }
 
     fn eval_column(&self, points: &Points, rows: &[usize], y: &[f64], out: &mut [f64]) {
-        for (o, &i) in out.iter_mut().zip(rows) {
-            *o = crate::geometry::dist(points.point(i), y);
-        }
-        crate::batch::radial_in_place(self, out);
+        crate::batch::radial_at_points(self, &coordinate_columns(points, rows), y, out);
     }
 
     /// The rows' coordinates are gathered once into columns (structure of arrays), then
     /// each column of the block is one SIMD sweep ([`crate::batch::radial_at_points`]).
     fn eval_block(&self, points: &Points, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
-        let xs: Vec<Vec<f64>> =
-            (0..points.dim()).map(|d| rows.iter().map(|&i| points.point(i)[d]).collect()).collect();
+        let xs = coordinate_columns(points, rows);
         let simd = crate::batch::Simd::detect();
         let mut col = vec![0.0; rows.len()];
         for (b, &j) in cols.iter().enumerate() {
@@ -137,6 +133,11 @@ impl Kernel for RadialKernel {
             out.as_mut().col_mut(b).iter_mut().zip(&col).for_each(|(o, &v)| *o = v);
         }
     }
+}
+
+/// The coordinates of the points `rows` as one column per dimension.
+fn coordinate_columns(points: &Points, rows: &[usize]) -> Vec<Vec<f64>> {
+    (0..points.dim()).map(|d| rows.iter().map(|&i| points.point(i)[d]).collect()).collect()
 }
 
 #[cfg(test)]
@@ -158,6 +159,21 @@ mod tests {
             let (x, y) = ([0.1, 0.2, 0.3], [0.5, -0.1, 0.7]);
             assert_eq!(k.eval(&x, &y), k.eval(&y, &x));
             assert!(k.radial(0.0).is_finite());
+        }
+    }
+
+    /// The batched column and the trait's default (one `eval` per row) give the same bits.
+    #[test]
+    fn batched_column_is_the_per_entry_column() {
+        let pts = crate::geometry::Geometry::from_name("ball").unwrap().generate(37, 2).unwrap();
+        let rows: Vec<usize> = (0..37).rev().collect();
+        for name in RadialKernel::NAMES.split(", ") {
+            let k = RadialKernel::from_name(name).unwrap();
+            let mut out = vec![0.0; rows.len()];
+            k.eval_column(&pts, &rows, pts.point(5), &mut out);
+            for (o, &i) in out.iter().zip(&rows) {
+                assert_eq!(o.to_bits(), k.eval(pts.point(i), pts.point(5)).to_bits(), "{name}");
+            }
         }
     }
 

@@ -470,11 +470,11 @@ impl<'a> Spectrum<'a> {
         };
         let mut active = vec![start];
         let mut done = Vec::new();
+        // A narrow interval is finished by its bracket, unless its values can still come
+        // from A's Rayleigh–Ritz (refinement + exact product): the midpoint of an
+        // eig_tol-wide bracket of Ã_f is ~δ from λ(A), the Ritz value ~δ²/gap.
+        let ritz_values = self.values_from_a();
         while !active.is_empty() {
-            // A narrow interval is finished by its bracket, unless its values can still come
-            // from A's Rayleigh–Ritz (refinement + exact product): the midpoint of an
-            // eig_tol-wide bracket of Ã_f is ~δ from λ(A), the Ritz value ~δ²/gap.
-            let ritz_values = self.h.n() <= self.exact_limit && self.cheap_products;
             let (fin, work): (Vec<Interval>, Vec<Interval>) = active.into_iter().partition(|iv| {
                 let mid = 0.5 * (iv.lo + iv.hi);
                 let narrow = iv.hi - iv.lo <= self.eig_tol || mid <= iv.lo || mid >= iv.hi;
@@ -502,6 +502,13 @@ impl<'a> Spectrum<'a> {
         }
         done.sort_by_key(|e| e.k);
         Ok(done)
+    }
+
+    /// Whether every refined group's values are A's Rayleigh–Ritz values (one exact
+    /// product per group, also where no gap is proven; `exact.rs`): `n ≤ exact_limit` and
+    /// the product costs about what a few factorizations do.
+    pub(super) fn values_from_a(&self) -> bool {
+        self.h.n() <= self.exact_limit && self.cheap_products
     }
 
     /// Applies one step's outcome to `iv`: refined eigenvalues of the targets `(k1, k2)` go

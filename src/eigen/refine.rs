@@ -190,7 +190,7 @@ impl Spectrum<'_> {
     /// `z`): δ-widened, and sharpened by exact residuals with `A` when `n ≤ exact_limit`.
     fn certified(&self, enc: &[Enclosed], z: MatRef<'_, f64>, iv: Interval) -> Vec<Enclosed> {
         let brackets = if self.h.n() <= self.exact_limit {
-            let values_only_product = self.cheap_products;
+            let values_only_product = self.values_from_a();
             let g = Group {
                 lo: iv.glo,
                 hi: iv.ghi,
