@@ -60,10 +60,10 @@ WINDOWS=${WINDOWS:-1,64}
 NLIST=${NLIST:-1024,2048,4096} PROBLEMS=${PROBLEMS:-yukawa-sphere,matern32-ball,c60}
 
 if [[ $BUILD == 1 ]]; then
-  cargo build --release --quiet --features elpa --example bench_eig
+  cargo build --release --quiet -p hmatrix-bench --features elpa --example bench_eig
 fi
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bench_eig
-[[ -x $BIN ]] || die "$BIN not found (build with: cargo build --release --features elpa --example bench_eig)"
+[[ -x $BIN ]] || die "$BIN not found (build with: cargo build --release -p hmatrix-bench --features elpa --example bench_eig)"
 command -v mpirun >/dev/null || die "mpirun not found (apt-get install openmpi-bin)"
 if [[ $(id -u) == 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 if [[ $CORES -gt $(nproc) ]]; then export OMPI_MCA_rmaps_base_oversubscribe=1; fi

@@ -58,9 +58,19 @@ pub struct BlockId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockKind {
     /// Dense leaf block; data in slot `slot` of the near-field vector.
-    Dense { slot: usize, transposed: bool },
+    Dense {
+        /// Index into the near-field blocks.
+        slot: usize,
+        /// Whether the stored block is `A(t, s)` (its transpose is meant).
+        transposed: bool,
+    },
     /// Low-rank block; coupling in slot `slot` of the coupling vector.
-    Admissible { slot: usize, transposed: bool },
+    Admissible {
+        /// Index into the couplings.
+        slot: usize,
+        /// Whether the stored coupling is `S_ts` (its transpose is meant).
+        transposed: bool,
+    },
     /// Split into `(s1,t1), (s1,t2), (s2,t1), (s2,t2)`.
     Split([BlockId; 4]),
 }

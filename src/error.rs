@@ -16,41 +16,129 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A point coordinate is NaN or infinite.
-    NonFinitePoint { index: usize, coord: usize },
+    NonFinitePoint {
+        /// Index of the point (0-based, input order).
+        index: usize,
+        /// Its coordinate axis (0 = x).
+        coord: usize,
+    },
     /// Two points coincide exactly (a kernel would be evaluated at r = 0 off the diagonal).
-    DuplicatePoints { first: usize, second: usize },
+    DuplicatePoints {
+        /// The first of the two points (input order).
+        first: usize,
+        /// The second.
+        second: usize,
+    },
     /// No points / an empty matrix.
     Empty,
     /// Points must have 1, 2 or 3 coordinates.
-    BadDimension { dim: usize },
+    BadDimension {
+        /// The dimension found.
+        dim: usize,
+    },
     /// A matrix entry is NaN or infinite.
-    NonFiniteEntry { row: usize, col: usize },
+    NonFiniteEntry {
+        /// Global row index (0-based, the user's ordering).
+        row: usize,
+        /// Global column index.
+        col: usize,
+    },
     /// The explicit matrix is not symmetric: worst |a_ij - a_ji| at (row, col).
-    NotSymmetric { row: usize, col: usize, diff: f64, tol: f64 },
+    NotSymmetric {
+        /// Row of the worst pair.
+        row: usize,
+        /// Column of the worst pair.
+        col: usize,
+        /// `|a_ij − a_ji|`.
+        diff: f64,
+        /// The tolerance it exceeds.
+        tol: f64,
+    },
     /// The matrix is not square.
-    NotSquare { rows: usize, cols: usize },
-    /// The number of points does not match the matrix dimension.
-    SizeMismatch { what: &'static str, expected: usize, found: usize },
-    /// A file could not be read.
-    Io { path: PathBuf, message: String },
-    /// A file is malformed; `line` is 1-based when known (0 otherwise).
-    Parse { path: PathBuf, line: usize, message: String },
+    NotSquare {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// Two sizes that must agree do not.
+    SizeMismatch {
+        /// Which sizes.
+        what: &'static str,
+        /// The size required.
+        expected: usize,
+        /// The size given.
+        found: usize,
+    },
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A file is malformed.
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line when known, 0 otherwise.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// Unknown kernel / geometry / other name.
-    UnknownName { kind: &'static str, name: String, expected: &'static str },
+    UnknownName {
+        /// What was named (`"kernel"`, `"geometry"`, …).
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The names accepted.
+        expected: &'static str,
+    },
     /// A parameter is out of its valid range.
-    InvalidParameter { name: &'static str, value: String, expected: &'static str },
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Its value, formatted.
+        value: String,
+        /// The valid range.
+        expected: &'static str,
+    },
     /// Cholesky found a non-positive pivot in the block `block` at `level` of the cluster tree.
-    NotPositiveDefinite { level: usize, block: usize },
+    NotPositiveDefinite {
+        /// Tree level (0 = root, or the dense top).
+        level: usize,
+        /// Position of the cluster within its level.
+        block: usize,
+    },
     /// A pivot of the factorization was NaN or infinite (level and block of the cluster tree).
-    NonFinitePivot { level: usize, block: usize },
+    NonFinitePivot {
+        /// Tree level (0 = root, or the dense top).
+        level: usize,
+        /// Position of the cluster within its level.
+        block: usize,
+    },
     /// The matrix was built with far-field-only bases, which cannot be factored accurately.
     NotFactorizable,
     /// An eigenvalue index outside 1..=n.
-    IndexOutOfRange { k: usize, n: usize },
+    IndexOutOfRange {
+        /// The index asked for (1-based).
+        k: usize,
+        /// The dimension.
+        n: usize,
+    },
     /// An empty or reversed index range / interval.
-    EmptyRange { lower: String, upper: String },
+    EmptyRange {
+        /// Lower end, formatted.
+        lower: String,
+        /// Upper end, formatted.
+        upper: String,
+    },
     /// A shift stayed within the error estimate of an eigenvalue after all retries.
-    ShiftUncertain { shift: f64 },
+    ShiftUncertain {
+        /// The last shift tried.
+        shift: f64,
+    },
 }
 
 impl fmt::Display for Error {

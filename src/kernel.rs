@@ -35,21 +35,47 @@ pub trait Kernel: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RadialKernel {
     /// 3-D Laplace `1 / (r + δ)`; default δ = 1e-3.
-    Laplace3d { delta: f64 },
+    Laplace3d {
+        /// Regularization δ of the singularity at r = 0.
+        delta: f64,
+    },
     /// 2-D Laplace `−log(r + δ)`; default δ = 1e-3.
-    Laplace2d { delta: f64 },
+    Laplace2d {
+        /// Regularization δ of the singularity at r = 0.
+        delta: f64,
+    },
     /// Yukawa (screened Coulomb) `e^(−α r) / (r + δ)`; defaults α = 1, δ = 1e-3.
-    Yukawa { alpha: f64, delta: f64 },
+    Yukawa {
+        /// Decay rate α.
+        alpha: f64,
+        /// Regularization δ of the singularity at r = 0.
+        delta: f64,
+    },
     /// Gaussian `e^(−(r/ℓ)²)`; default ℓ = 0.3.
-    Gaussian { ell: f64 },
+    Gaussian {
+        /// Length scale ℓ.
+        ell: f64,
+    },
     /// Exponential (Matérn ν = 1/2) `e^(−r/ℓ)`; default ℓ = 0.3.
-    Exponential { ell: f64 },
+    Exponential {
+        /// Length scale ℓ.
+        ell: f64,
+    },
     /// Matérn ν = 3/2: `(1 + √3 r/ℓ) e^(−√3 r/ℓ)`; default ℓ = 0.3.
-    Matern32 { ell: f64 },
+    Matern32 {
+        /// Length scale ℓ.
+        ell: f64,
+    },
     /// Matérn ν = 5/2: `(1 + √5 r/ℓ + 5r²/(3ℓ²)) e^(−√5 r/ℓ)`; default ℓ = 0.3.
-    Matern52 { ell: f64 },
+    Matern52 {
+        /// Length scale ℓ.
+        ell: f64,
+    },
     /// Inverse multiquadric `1 / √(r² + c²)`; default c = 0.1.
-    Imq { c: f64 },
+    Imq {
+        /// Shape parameter c.
+        c: f64,
+    },
 }
 
 impl RadialKernel {

@@ -35,8 +35,6 @@
 //! # }
 //! ```
 
-#[cfg(feature = "scalapack")]
-pub mod baselines;
 pub mod batch;
 pub mod block;
 pub mod cluster;
@@ -49,8 +47,6 @@ pub mod geometry;
 pub mod h2;
 pub mod io;
 pub mod kernel;
-#[cfg(feature = "lapack")]
-pub mod lapack;
 pub mod source;
 
 pub use error::{Error, Result};

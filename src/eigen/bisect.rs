@@ -8,7 +8,6 @@ use crate::factor::Ldlt;
 use crate::h2::build::pmap;
 use crate::h2::H2Matrix;
 use crate::source::EntrySource;
-use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -38,7 +37,8 @@ impl Default for EigParams {
 }
 
 /// The k-th smallest eigenvalue (1-based) with a bracket that contains `λ_k(A)`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Eigenvalue {
     /// Index, 1-based ascending (LAPACK's `il/iu` convention).
     pub k: usize,
@@ -54,7 +54,8 @@ pub struct Eigenvalue {
 }
 
 /// Eigenvalue count in `[a, b)` and how many could lie on either side of an end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct IntervalCount {
     /// `ν(b) − ν(a)` for `Ã_f`.
     pub count: usize,
@@ -63,7 +64,8 @@ pub struct IntervalCount {
 }
 
 /// Work done so far.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct EigStats {
     /// Factorizations (inertia counts) performed, including the start-interval checks.
     pub factorizations: usize,

@@ -32,10 +32,10 @@ pub use skel::{SkelEigParams, SkelEigStats, SkelSpectrum};
 
 use crate::factor::{Inertia, Ldlt};
 use crate::h2::H2Matrix;
-use serde::Serialize;
 
 /// The inertia of `A − σI` with the number of eigenvalues that cannot be assigned a side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CertifiedInertia {
     /// Counts of `Ã_f − σI` (exact for the compressed matrix).
     pub inertia: Inertia,

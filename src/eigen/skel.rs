@@ -23,7 +23,6 @@ use crate::factor::skel::Skeletonization;
 use crate::h2::build::{entries, pmap};
 use rand::seq::index::sample;
 use rand::SeedableRng;
-use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -55,7 +54,8 @@ impl Default for SkelEigParams {
 }
 
 /// Work done so far.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SkelEigStats {
     /// Factorizations (counts), including start-interval checks.
     pub factorizations: usize,

@@ -29,10 +29,9 @@ mod ulv;
 
 pub use ulv::{Cholesky, Ldlt};
 
-use serde::Serialize;
-
 /// Numbers of negative, zero and positive eigenvalues.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Inertia {
     /// Eigenvalues `< 0`.
     pub negative: usize,
@@ -61,7 +60,8 @@ impl Inertia {
 }
 
 /// `det = sign · exp(logabsdet)`; `sign = 0` for a singular matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LogDet {
     /// −1, 0 or +1.
     pub sign: f64,

@@ -6,10 +6,10 @@ use crate::source::EntrySource;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
 
 /// Rank statistics of one tree level.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LevelRanks {
     /// Tree level (root = 0).
     pub level: usize,
@@ -22,7 +22,8 @@ pub struct LevelRanks {
 }
 
 /// What a construction produced and how accurate it is.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BuildReport {
     /// Dimension.
     pub n: usize,

@@ -36,7 +36,6 @@ use crate::h2::build::validate_compression;
 use crate::h2::sample;
 use crate::source::EntrySource;
 use eliminate::{Ctx, State};
-use serde::Serialize;
 use std::time::Instant;
 use store::Store;
 
@@ -83,7 +82,8 @@ pub struct Skeletonization<'a> {
 }
 
 /// Per-level statistics of one factorization.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SkelLevel {
     /// Tree level (leaves = depth).
     pub level: usize,
@@ -96,7 +96,8 @@ pub struct SkelLevel {
 }
 
 /// One factorization of `A − σI` (inertia and log-determinant of `K̃(σ)`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SkelLdlt {
     /// The shift σ.
     pub shift: f64,

@@ -4,7 +4,7 @@
 //! * [`Grid`]: a BLACS process grid on an MPI communicator (as square as possible,
 //!   row-major rank order), and [`DistMatrix`]: the 2-D block-cyclic piece of a symmetric
 //!   matrix that **this rank** owns, filled directly from an
-//!   [`EntrySource`](crate::source::EntrySource) — no rank ever holds the N × N matrix.
+//!   [`EntrySource`](hmatrix::source::EntrySource) — no rank ever holds the N × N matrix.
 //! * [`scalapack`]: `pdsyevx` and `pdsyevr`, eigenvalues `il..=iu` only (`range = 'I'`).
 //! * `elpa` (feature `elpa`): ELPA 1-stage and 2-stage eigenvalues.
 //!

@@ -11,7 +11,7 @@ use hmatrix::h2::{H2Matrix, H2Params};
 use hmatrix::source::DenseSource;
 
 fn c60() -> (DenseSource, Vec<f64>) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/c60_single_n240.mtx.gz");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/c60_single_n240.mtx.gz");
     let a = hmatrix::io::read_matrix(&path).expect("data/c60_single_n240.mtx.gz is shipped with the crate");
     let ev = a.self_adjoint_eigenvalues(Side::Lower).unwrap();
     (DenseSource::new(a).unwrap(), ev)

@@ -1,7 +1,7 @@
 //! BLACS process grids and block-cyclic local pieces filled from an entry source.
 
 use super::{check_info, to_int, BaselineError};
-use crate::source::EntrySource;
+use hmatrix::source::EntrySource;
 use mpi::collective::SystemOperation;
 use mpi::raw::AsRaw;
 use mpi::topology::SimpleCommunicator;

@@ -7,9 +7,9 @@
 //! `mpi_child` test (skipped with a message when `mpirun` is not installed).
 #![cfg(feature = "scalapack")]
 
-use hmatrix::baselines::{scalapack, BaselineError, DistMatrix, Grid};
-use hmatrix::lapack::dsyevd_all;
 use hmatrix::source::{to_dense, EntrySource, FnSource};
+use hmatrix_bench::baselines::{scalapack, BaselineError, DistMatrix, Grid};
+use hmatrix_bench::lapack::dsyevd_all;
 use std::process::Command;
 
 /// A symmetric test matrix with well-separated, non-trivial eigenvalues.
@@ -63,7 +63,7 @@ fn check_all_solvers(world: &mpi::topology::SimpleCommunicator) {
 }
 
 #[cfg(feature = "elpa")]
-use hmatrix::baselines::elpa;
+use hmatrix_bench::baselines::elpa;
 
 /// Serialises the two tests of this process: MPI's initialisation writes the environment
 /// that the other reads, and `fork` (to start `mpirun`) while OpenBLAS computes on its

@@ -1,7 +1,15 @@
 //! The command-line contract: JSON fields, file round trips, one-line errors with exit code 2.
-mod common;
-use common::*;
+use faer::Mat;
+use hmatrix::geometry::Geometry;
+use hmatrix::kernel::RadialKernel;
+use hmatrix::source::{to_dense, KernelSource};
 use std::process::Command;
+
+/// The dense matrix of the CLI's `--kernel yukawa --geometry sphere --n N` (seed 0).
+fn yukawa_sphere(n: usize) -> Mat<f64> {
+    let points = Geometry::Sphere.generate(n, 0).unwrap();
+    to_dense(&KernelSource::new(points, RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap())
+}
 
 fn hm(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_hmatrix")).args(args).output().unwrap();
@@ -28,8 +36,8 @@ fn info_inertia_logdet_eig_json() {
     }
     assert_eq!(v["n"], 700);
     assert!(v["rel_err_estimate"].as_f64().unwrap() < 1e-7);
-    let p = kernel_problem("yukawa", "sphere", 700, 0.0);
-    let ev = p.dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+    let dense = yukawa_sphere(700);
+    let ev = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
     let shift = 0.5 * (ev[350] + ev[351]);
     let s = shift.to_string();
     let v = json(&[&["inertia", "--json", "--shift", &s][..], &P].concat());
@@ -59,13 +67,12 @@ fn info_inertia_logdet_eig_json() {
 fn matvec_and_solve_files() {
     let dir = tempfile::tempdir().unwrap();
     let (x, y, z) = (dir.path().join("x.npy"), dir.path().join("y.npy"), dir.path().join("z.npy"));
-    let xv = random_mat(700, 2, 4);
+    let xv = Mat::from_fn(700, 2, |i, j| ((i * 7 + j * 3) as f64 * 0.37).sin());
     hmatrix::io::write_npy(&x, xv.as_ref(), false).unwrap();
     let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
     json(&[&["matvec", "--json", "--x", &s(&x), "--out", &s(&y)][..], &P].concat());
-    let p = kernel_problem("yukawa", "sphere", 700, 0.0);
     let yv = hmatrix::io::read_npy(&y).unwrap();
-    let exact = &p.dense * &xv;
+    let exact = &yukawa_sphere(700) * &xv;
     assert!((&yv - &exact).norm_l2() / exact.norm_l2() < 1e-7);
     let v = json(&[&["solve", "--json", "--rhs", &s(&y), "--out", &s(&z)][..], &P].concat());
     assert_eq!(v["method"], "cholesky");

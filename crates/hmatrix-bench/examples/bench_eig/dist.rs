@@ -4,7 +4,7 @@
 use super::problem::Problem;
 use super::record::peak_memory_bytes;
 use super::Solver;
-use hmatrix::baselines::{scalapack, DistMatrix, Grid};
+use hmatrix_bench::baselines::{scalapack, DistMatrix, Grid};
 use mpi::collective::SystemOperation;
 use mpi::traits::{Communicator, CommunicatorCollectives, Root};
 use std::time::Instant;
@@ -74,7 +74,7 @@ fn solve(
 
 #[cfg(feature = "elpa")]
 fn elpa(a: &mut DistMatrix<'_>, il: usize, iu: usize, solver: Solver) -> Result<Vec<f64>, BoxError> {
-    use hmatrix::baselines::elpa::{elpa_eigenvalues, ElpaSolver};
+    use hmatrix_bench::baselines::elpa::{elpa_eigenvalues, ElpaSolver};
     let s = if solver == Solver::Elpa1 { ElpaSolver::OneStage } else { ElpaSolver::TwoStage };
     Ok(elpa_eigenvalues(a, il, iu, s)?)
 }
