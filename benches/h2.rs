@@ -3,10 +3,10 @@
 //! Problems: `laplace3d` on `sphere` (seed 42, no nugget), default `H2Params`
 //! (near-and-far bases, tol 1e-8, leaf 64). Groups:
 //!
-//! * `construct/N`: one `H2Matrix::build`, N = 2048, 4096, 8192;
+//! * `construct/N`: one `H2Matrix::builder(&src).build()`, N = 2048, 4096, 8192;
 //! * `matvec/N`: one `Ã x` with one right-hand side, N = 2048, 4096, 8192;
-//! * `ldlt/N`: one `Ldlt::new(&h, shift)` at `shift = ½·‖Ã‖₂` (power-method estimate),
-//!   N = 2048, 4096;
+//! * `ldlt/N`: one `plan.ldlt(shift)` at `shift = ½·‖Ã‖₂` (power-method estimate), with the
+//!   shift-independent `UlvPlan` made once outside the loop, N = 2048, 4096;
 //! * `skel_ldlt/N`: one strong-admissibility skeletonization `ldlt(shift)` (no H² matrix,
 //!   tol 1e-8, default `SkelParams`), same shift, N = 2048, 4096;
 //! * `dense_faer/matvec/2048`, `dense_faer/lblt/2048` and `dense_faer/eigenvalues/2048`:
@@ -19,24 +19,23 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use faer::{Mat, Side};
 use hmatrix::eigen::norm2_estimate;
 use hmatrix::factor::skel::{SkelParams, Skeletonization};
-use hmatrix::factor::Ldlt;
-use hmatrix::geometry::{Geometry, Points};
-use hmatrix::h2::{H2Matrix, H2Params};
+use hmatrix::factor::{PlanParams, UlvPlan};
+use hmatrix::geometry::Geometry;
+use hmatrix::h2::H2Matrix;
 use hmatrix::kernel::RadialKernel;
-use hmatrix::source::{to_dense, EntrySource, KernelSource};
+use hmatrix::source::{to_dense, KernelSource};
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use std::time::Duration;
 
-fn problem(n: usize) -> (Points, KernelSource<RadialKernel>) {
+fn problem(n: usize) -> KernelSource<RadialKernel> {
     let points = Geometry::from_name("sphere").unwrap().generate(n, 42).unwrap();
     let k = RadialKernel::from_name("laplace3d").unwrap();
-    let src = KernelSource::new(points.clone(), k, 0.0).unwrap();
-    (points, src)
+    KernelSource::new(points, k, 0.0).unwrap()
 }
 
-fn build(points: &Points, src: &KernelSource<RadialKernel>) -> H2Matrix {
-    H2Matrix::build(src as &dyn EntrySource, points, 1, H2Params::default(), None).unwrap()
+fn build(src: &KernelSource<RadialKernel>) -> H2Matrix<'_> {
+    H2Matrix::builder(src).build().unwrap()
 }
 
 fn rhs(n: usize) -> Mat<f64> {
@@ -48,8 +47,8 @@ fn construct(c: &mut Criterion) {
     let mut g = c.benchmark_group("construct");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for n in [2048, 4096, 8192] {
-        let (points, src) = problem(n);
-        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(|| build(&points, &src)));
+        let src = problem(n);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| b.iter(|| build(&src)));
     }
     g.finish();
 }
@@ -58,8 +57,8 @@ fn matvec(c: &mut Criterion) {
     let mut g = c.benchmark_group("matvec");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
     for n in [2048, 4096, 8192] {
-        let (points, src) = problem(n);
-        let h = build(&points, &src);
+        let src = problem(n);
+        let h = build(&src);
         let x = rhs(n);
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| h.matvec(black_box(x.as_ref())))
@@ -72,11 +71,12 @@ fn ldlt(c: &mut Criterion) {
     let mut g = c.benchmark_group("ldlt");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for n in [2048, 4096] {
-        let (points, src) = problem(n);
-        let h = build(&points, &src);
+        let src = problem(n);
+        let h = build(&src);
+        let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
         let shift = 0.5 * norm2_estimate(&h, 1);
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| Ldlt::new(&h, black_box(shift)).unwrap())
+            b.iter(|| plan.ldlt(black_box(shift)).unwrap())
         });
     }
     g.finish();
@@ -86,9 +86,9 @@ fn skel_ldlt(c: &mut Criterion) {
     let mut g = c.benchmark_group("skel_ldlt");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for n in [2048, 4096] {
-        let (points, src) = problem(n);
-        let shift = 0.5 * norm2_estimate(&build(&points, &src), 1);
-        let sk = Skeletonization::new(&src, &points, 1, SkelParams::default()).unwrap();
+        let src = problem(n);
+        let shift = 0.5 * norm2_estimate(&build(&src), 1);
+        let sk = Skeletonization::new(&src, SkelParams::default()).unwrap();
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| sk.ldlt(black_box(shift)).unwrap())
         });
@@ -100,7 +100,7 @@ fn dense_faer(c: &mut Criterion) {
     let mut g = c.benchmark_group("dense_faer");
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     let n = 2048;
-    let (_, src) = problem(n);
+    let src = problem(n);
     let a = to_dense(&src);
     let x = rhs(n);
     g.bench_with_input(BenchmarkId::new("matvec", n), &n, |b, _| b.iter(|| &a * black_box(&x)));

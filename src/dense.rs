@@ -32,6 +32,7 @@ pub fn congruence(a: MatRef<'_, f64>, b: MatRef<'_, f64>, c: MatRef<'_, f64>) ->
 /// its Gram matrix, see [`row_id_of_transpose`]) selects the skeleton rows; the rank is the
 /// number of pivots with `|R_kk| > tol · |R_00|`, capped at `max_rank`. Returns the skeleton
 /// positions (in pivot order) and `X` (m × rank), whose skeleton rows form the identity.
+#[cfg(test)]
 pub fn row_id(m: MatRef<'_, f64>, tol: f64, max_rank: usize) -> (Vec<usize>, Mat<f64>) {
     row_id_of_transpose(m.transpose().to_owned(), tol, max_rank)
 }
@@ -196,13 +197,8 @@ fn pivoted_cholesky(g: &Mat<f64>, tol: f64, kmax: usize) -> (Vec<usize>, Mat<f64
     (perm, l, kmax)
 }
 
-/// Sequential column-pivoted QR `A P = Q R`: returns `R` (min(m,n) × n) and the
-/// forward permutation (`perm[k]` = original column of pivot `k`).
-pub fn col_piv_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Vec<usize>) {
-    col_piv_qr_owned(a.to_owned())
-}
-
-/// [`col_piv_qr`] in the storage of `qr`.
+/// Sequential column-pivoted QR `A P = Q R` in the storage of `qr`: returns `R`
+/// (min(m,n) × n) and the forward permutation (`perm[k]` = original column of pivot `k`).
 fn col_piv_qr_owned(mut qr: Mat<f64>) -> (Mat<f64>, Vec<usize>) {
     use faer::linalg::qr::{col_pivoting::factor as cp, no_pivoting::factor::recommended_block_size};
     let (m, n) = (qr.nrows(), qr.ncols());
@@ -225,12 +221,7 @@ fn col_piv_qr_owned(mut qr: Mat<f64>) -> (Mat<f64>, Vec<usize>) {
     (r, fwd)
 }
 
-/// The `R` factor (min(m,n) × n) of a sequential Householder QR.
-pub fn qr_r(a: MatRef<'_, f64>) -> Mat<f64> {
-    qr_r_owned(a.to_owned())
-}
-
-/// [`qr_r`] in the storage of `qr`.
+/// The `R` factor (min(m,n) × n) of a sequential Householder QR, in the storage of `qr`.
 fn qr_r_owned(mut qr: Mat<f64>) -> Mat<f64> {
     use faer::linalg::qr::no_pivoting::factor as qf;
     let (m, n) = (qr.nrows(), qr.ncols());
@@ -243,6 +234,7 @@ fn qr_r_owned(mut qr: Mat<f64>) -> Mat<f64> {
 
 /// Sequential Householder QR of an `m × r` matrix (`r ≤ m`): the full orthogonal `Q`
 /// (m × m) and the thin `R` (r × r).
+#[cfg(test)]
 pub fn full_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
     let (h, r) = Reflectors::qr(a);
     (h.to_dense(), r)

@@ -113,6 +113,14 @@ impl EntrySource for ElsesSource {
         ORBITALS * self.atoms.len()
     }
 
+    fn points(&self) -> Option<&Points> {
+        Some(&self.atoms)
+    }
+
+    fn group(&self) -> usize {
+        ORBITALS
+    }
+
     fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
         // each pair of atom runs (consecutive indices of one atom) costs one atom block
         let (row_runs, col_runs) = (atom_runs(rows), atom_runs(cols));

@@ -5,29 +5,27 @@
 //! O(N) matvec, LDLᵀ/ULV factorizations with inertia, and eigenvalues by bisection.
 //!
 //! The data flows one way:
-//! [`geometry`] points → [`cluster`] tree → [`block`] tree → [`h2`] matrix
-//! (bases, couplings, dense near blocks) → [`factor`] (LDLᵀ, Cholesky) → [`eigen`]
-//! (inertia counts, bisection), with [`source`]/[`kernel`] providing entries,
-//! [`io`] the file formats and [`error`] the typed errors.
+//! [`geometry`] points → [`cluster`] tree → [`block`] tree → far-field samples → [`h2`]
+//! matrix (bases, couplings, dense near blocks) → [`factor`] (a [`factor::UlvPlan`] per
+//! matrix, `LDLᵀ`/Cholesky per shift; the skeletonization) → [`eigen`] (inertia counts,
+//! bisection), with [`source`]/[`kernel`] providing entries, [`io`] the file formats,
+//! [`par`] the parallelism and [`error`] the typed errors; the layers are checked
+//! (`docs/architecture.md`). [`prelude`] has the names most programs need.
 //!
 //! ```
 //! use faer::Mat;
-//! use hmatrix::eigen::{EigParams, Spectrum};
-//! use hmatrix::factor::Ldlt;
-//! use hmatrix::geometry::Geometry;
-//! use hmatrix::h2::{H2Matrix, H2Params};
-//! use hmatrix::kernel::RadialKernel;
-//! use hmatrix::source::KernelSource;
+//! use hmatrix::prelude::*;
 //!
 //! # fn main() -> hmatrix::Result<()> {
 //! let points = Geometry::Sphere.generate(500, 0)?;
-//! let src = KernelSource::new(points.clone(), RadialKernel::from_name("yukawa")?, 0.0)?;
-//! let h = H2Matrix::build(&src, &points, 1, H2Params::default(), None)?;
+//! let src = KernelSource::new(points, RadialKernel::from_name("yukawa")?, 0.0)?;
+//! let h = H2Matrix::builder(&src).tol(1e-8).build()?; // the points come from the source
 //! let x = Mat::from_fn(500, 1, |i, _| (i as f64).sin());
 //! let y = h.matvec(x.as_ref()); // O(N)
 //! assert!(h.report().rel_err_estimate < 1e-7);
-//! let below = Ldlt::new(&h, 500.0)?.inertia().negative; // #eigenvalues below 500
-//! let s = Spectrum::new(&h, &src, &EigParams::default())?;
+//! let plan = UlvPlan::new(&h, PlanParams::default())?; // what every shift reuses
+//! let below = plan.ldlt(500.0)?.inertia().negative; // #eigenvalues below 500
+//! let s = Spectrum::new(&plan, &EigParams::default())?;
 //! let mid = s.kth(250)?; // value and a bracket [lower, upper] for the exact matrix
 //! assert!(mid.lower <= mid.value && mid.value <= mid.upper);
 //! # let _ = (y, below);
@@ -35,18 +33,45 @@
 //! # }
 //! ```
 
-pub mod batch;
+/// Chainable setters for a `#[non_exhaustive]` parameter struct: `fn field(self, value) -> Self`
+/// for each listed field (its doc comment says what it sets).
+macro_rules! setters {
+    ($ty:ty { $($(#[$m:meta])* $field:ident: $t:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                $(#[$m])*
+                #[must_use]
+                pub fn $field(mut self, $field: $t) -> Self {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) mod batch;
 pub mod block;
 pub mod cluster;
-pub mod dense;
+pub(crate) mod dense;
 pub mod eigen;
 pub mod elses;
 pub mod error;
 pub mod factor;
 pub mod geometry;
 pub mod h2;
+#[cfg(feature = "ndarray")]
+pub mod interop;
 pub mod io;
 pub mod kernel;
+pub mod par;
+pub mod prelude;
+pub(crate) mod sample;
 pub mod source;
 
 pub use error::{Error, Result};
+
+/// The README's code runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -5,9 +5,10 @@ use common::*;
 use faer::{Mat, Side};
 use hmatrix::block::Admissibility;
 use hmatrix::eigen::{EigParams, Spectrum};
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::geometry::Points;
 use hmatrix::h2::{H2Matrix, H2Params};
-use hmatrix::source::{DenseSource, EntrySource};
+use hmatrix::source::DenseSource;
 use hmatrix::Error;
 
 /// Brackets contain the dense reference up to the reference's own error `n·ε·‖A‖` (faer's
@@ -37,8 +38,9 @@ fn kth_ranges_and_intervals_match_dense() {
     for (k, g, n, nug, adm) in specs {
         let p = kernel_problem(k, g, n, nug);
         let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
-        let h = build(&p, H2Params { tol: 1e-8, admissibility: adm, ..Default::default() });
-        let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+        let h = build(&p, H2Params::default().tol(1e-8).admissibility(adm));
+        let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+        let s = Spectrum::new(&plan, &EigParams::default()).unwrap();
         for kk in [1, n / 4, n / 2, n] {
             check(k, &s, &ev, &[s.kth(kk).unwrap()]);
         }
@@ -64,15 +66,19 @@ fn explicit_mtx_input_and_shared_counts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.mtx");
     hmatrix::io::write_matrix_market(&path, p.dense.as_ref(), true).unwrap();
-    let src = DenseSource::new(hmatrix::io::read_matrix(&path).unwrap()).unwrap();
-    let h = H2Matrix::build(&src, &Points::index_line(513).unwrap(), 1, H2Params::default(), None).unwrap();
+    let src = DenseSource::new(hmatrix::io::read_matrix(&path).unwrap())
+        .unwrap()
+        .with_points(Points::index_line(513).unwrap())
+        .unwrap();
+    let h = H2Matrix::builder(&src).build().unwrap();
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
     let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
-    let s = Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+    let s = Spectrum::new(&plan, &EigParams::default()).unwrap();
     let start = s.stats().factorizations;
     let r = s.range(200, 231).unwrap();
     check("mtx", &s, &ev, &r);
     let single = {
-        let s1 = Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+        let s1 = Spectrum::new(&plan, &EigParams::default()).unwrap();
         let b = s1.stats().factorizations;
         s1.kth(215).unwrap();
         s1.stats().factorizations - b
@@ -93,16 +99,10 @@ fn c60() -> Option<(Mat<f64>, Vec<f64>)> {
 fn elses_c60_all_eigenvalues_to_1e10() {
     let (a, refs) = c60().expect("data/c60_single_n240.* are shipped with the crate");
     assert_eq!(refs.len(), 240);
-    let src = DenseSource::new(a).unwrap();
-    let h = H2Matrix::build(
-        &src as &dyn EntrySource,
-        &Points::index_line(240).unwrap(),
-        1,
-        H2Params { tol: 1e-12, leaf_size: 30, ..Default::default() },
-        None,
-    )
-    .unwrap();
-    let s = Spectrum::new(&h, &src, &EigParams { eig_tol: Some(1e-11), ..Default::default() }).unwrap();
+    let src = DenseSource::new(a).unwrap().with_points(Points::index_line(240).unwrap()).unwrap();
+    let h = H2Matrix::builder(&src).tol(1e-12).leaf_size(30).build().unwrap();
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+    let s = Spectrum::new(&plan, &EigParams::default().eig_tol(Some(1e-11))).unwrap();
     let all = s.range(1, 240).unwrap();
     // the reference list is ELSES's LAPACK output: allow its own n·ε·‖A‖
     let slack = 240.0 * f64::EPSILON * 1.3;
@@ -125,14 +125,15 @@ fn elses_c60_all_eigenvalues_to_1e10() {
 fn bad_input_is_an_error() {
     let p = kernel_problem("laplace3d", "sphere", 300, 0.0);
     let h = build(&p, H2Params::default());
-    let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+    let s = Spectrum::new(&plan, &EigParams::default()).unwrap();
     assert_eq!(s.kth(0).unwrap_err(), Error::IndexOutOfRange { k: 0, n: 300 });
     assert_eq!(s.kth(301).unwrap_err(), Error::IndexOutOfRange { k: 301, n: 300 });
     assert!(matches!(s.range(10, 9), Err(Error::EmptyRange { .. })));
     assert!(matches!(s.in_interval(2.0, 1.0), Err(Error::EmptyRange { .. })));
     assert!(matches!(s.count_in_interval(f64::NAN, 1.0), Err(Error::InvalidParameter { .. })));
     for t in [f64::NAN, 0.0, -1.0] {
-        let e = Spectrum::new(&h, &p.src, &EigParams { eig_tol: Some(t), ..Default::default() }).err();
+        let e = Spectrum::new(&plan, &EigParams::default().eig_tol(Some(t))).err();
         assert!(matches!(e, Some(Error::InvalidParameter { .. })));
     }
 }
@@ -143,16 +144,17 @@ fn certified_inertia_flags_shifts_on_eigenvalues() {
     let p = kernel_problem("yukawa", "sphere", 600, 0.0);
     let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
     let h = build(&p, H2Params::default());
-    let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+    let s = Spectrum::new(&plan, &EigParams::default()).unwrap();
     let delta = s.stats().error_estimate;
-    let on = hmatrix::eigen::certified_inertia(&h, ev[300], delta).unwrap();
+    let on = hmatrix::eigen::certified_inertia(&plan, ev[300], delta).unwrap();
     assert!(on.uncertain >= 1);
     assert!(on.inertia.negative.abs_diff(300) <= on.uncertain);
     // the widest gap in the spectrum, if it is wider than 4δ
     let (i, gap) =
         (0..599).map(|i| (i, ev[i + 1] - ev[i])).fold((0, 0.0), |b, x| if x.1 > b.1 { x } else { b });
     assert!(gap > 4.0 * delta, "test needs a gap wider than 4δ");
-    let off = hmatrix::eigen::certified_inertia(&h, 0.5 * (ev[i] + ev[i + 1]), delta).unwrap();
+    let off = hmatrix::eigen::certified_inertia(&plan, 0.5 * (ev[i] + ev[i + 1]), delta).unwrap();
     assert_eq!((off.uncertain, off.inertia.negative), (0, i + 1));
 }
 
@@ -166,13 +168,13 @@ fn certified_inertia_flags_shifts_on_eigenvalues() {
 fn refinement_encloses_eigenvalues_of_the_factored_matrix() {
     for (k, g, n) in [("yukawa", "sphere", 1000), ("matern32", "cube", 517), ("laplace3d", "ball", 1)] {
         let p = kernel_problem(k, g, n, if k == "matern32" { 1e-2 } else { 0.0 });
-        let h = build(&p, H2Params { leaf_size: 32, ..Default::default() });
-        let af = h.matvec_factored(Mat::<f64>::identity(n, n).as_ref()).unwrap();
+        let h = build(&p, H2Params::default().leaf_size(32));
+        let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+        let af = plan.apply(Mat::<f64>::identity(n, n).as_ref());
         let ev_f = af.self_adjoint_eigenvalues(Side::Lower).unwrap();
         let norm = ev_f[0].abs().max(ev_f[n - 1].abs());
         let eig_tol = 1e-12 * norm;
-        let s =
-            Spectrum::new(&h, &p.src, &EigParams { eig_tol: Some(eig_tol), ..Default::default() }).unwrap();
+        let s = Spectrum::new(&plan, &EigParams::default().eig_tol(Some(eig_tol))).unwrap();
         let st = s.stats();
         let delta = st.error_estimate;
         let before = st.factorizations;
@@ -222,7 +224,7 @@ fn lanczos_ends_lie_inside_and_near_the_spectrum() {
         let p = kernel_problem(k, g, n, nug);
         let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
         let tol = 1e-8;
-        let h = build(&p, H2Params { tol, leaf_size: 64, ..Default::default() });
+        let h = build(&p, H2Params::default().tol(tol).leaf_size(64));
         let (lo, hi) = spectrum_ends_estimate(&h, 3);
         let (emin, emax) = (ev[0], ev[n - 1]);
         let scale = emin.abs().max(emax.abs());
@@ -253,8 +255,9 @@ fn lanczos_ends_lie_inside_and_near_the_spectrum() {
 fn narrow_brackets_still_get_ritz_values() {
     let p = kernel_problem("yukawa", "sphere", 2000, 0.0);
     let ev = p.dense.self_adjoint_eigenvalues(Side::Lower).unwrap();
-    let h = build(&p, H2Params { tol: 3e-3, leaf_size: 64, ..Default::default() });
-    let s = Spectrum::new(&h, &p.src, &EigParams::default()).unwrap();
+    let h = build(&p, H2Params::default().tol(3e-3).leaf_size(64));
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+    let s = Spectrum::new(&plan, &EigParams::default()).unwrap();
     let e = s.kth(1000).unwrap();
     let st = s.stats();
     assert_eq!(st.exact_products, 1, "the value did not come from A's Rayleigh–Ritz");

@@ -4,9 +4,9 @@ mod common;
 use common::*;
 use faer::{Mat, Side};
 use hmatrix::block::Admissibility;
-use hmatrix::factor::{Cholesky, Ldlt};
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::{H2Matrix, H2Params};
-use hmatrix::source::DenseSource;
+use hmatrix::source::{DenseSource, EntrySource};
 use rand::Rng;
 
 /// Distance factor c: shifts at least c·tol·‖A‖₂ from every eigenvalue of A must be
@@ -16,8 +16,16 @@ const C: f64 = 1.0;
 struct Case {
     name: &'static str,
     dense: Mat<f64>,
-    h: H2Matrix,
+    src: Box<dyn EntrySource>,
+    params: H2Params,
     tol: f64,
+}
+
+impl Case {
+    /// The H² matrix of the case (it borrows the case's source).
+    fn matrix(&self) -> H2Matrix<'_> {
+        H2Matrix::builder(self.src.as_ref()).params(self.params.clone()).build().unwrap()
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -30,18 +38,18 @@ fn cases() -> Vec<Case> {
     ];
     for (k, g, n, nug, adm) in specs {
         let p = kernel_problem(k, g, n, nug);
-        let h = build(&p, H2Params { tol: 1e-8, admissibility: adm, ..Default::default() });
-        out.push(Case { name: k, dense: p.dense, h, tol: 1e-8 });
+        let params = H2Params::default().tol(1e-8).admissibility(adm);
+        out.push(Case { name: k, dense: p.dense, src: Box::new(p.src), params, tol: 1e-8 });
     }
     // an explicit .npy input (a yukawa matrix on a line, clustered by index)
     let p = kernel_problem("exponential", "line", 1001, 0.0);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.npy");
     hmatrix::io::write_npy(&path, p.dense.as_ref(), false).unwrap();
-    let src = DenseSource::new(hmatrix::io::read_matrix(&path).unwrap()).unwrap();
     let pts = hmatrix::geometry::Points::index_line(1001).unwrap();
-    let h = H2Matrix::build(&src, &pts, 1, H2Params { tol: 1e-8, ..Default::default() }, None).unwrap();
-    out.push(Case { name: "npy", dense: p.dense, h, tol: 1e-8 });
+    let src = DenseSource::new(hmatrix::io::read_matrix(&path).unwrap()).unwrap().with_points(pts).unwrap();
+    let params = H2Params::default().tol(1e-8);
+    out.push(Case { name: "npy", dense: p.dense, src: Box::new(src), params, tol: 1e-8 });
     out
 }
 
@@ -52,6 +60,8 @@ fn eigenvalues(a: &Mat<f64>) -> Vec<f64> {
 #[test]
 fn inertia_matches_dense_counts_away_from_the_spectrum() {
     for case in cases() {
+        let h = case.matrix();
+        let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
         let ev = eigenvalues(&case.dense);
         let norm = ev.iter().fold(0f64, |m, x| m.max(x.abs()));
         let gap = C * case.tol * norm;
@@ -67,7 +77,7 @@ fn inertia_matches_dense_counts_away_from_the_spectrum() {
                 0.5 * (ev[i] + ev[i + 1])
             };
             let exact = ev.partition_point(|&l| l < s);
-            let count = Ldlt::new(&case.h, s).unwrap().inertia().negative;
+            let count = plan.ldlt(s).unwrap().inertia().negative;
             let dist = ev.iter().map(|l| (l - s).abs()).fold(f64::INFINITY, f64::min);
             if dist >= gap {
                 assert_eq!(count, exact, "{}: shift {s} (distance {:.2e}·‖A‖)", case.name, dist / norm);
@@ -87,7 +97,9 @@ fn inertia_matches_dense_counts_away_from_the_spectrum() {
 fn counts_are_the_exact_inertia_of_the_factored_matrix() {
     for case in cases() {
         let n = case.dense.nrows();
-        let af = case.h.matvec_factored(Mat::<f64>::identity(n, n).as_ref()).unwrap();
+        let h = case.matrix();
+        let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+        let af = plan.apply(Mat::<f64>::identity(n, n).as_ref());
         let evf = eigenvalues(&af);
         let norm = evf.iter().fold(0f64, |m, x| m.max(x.abs()));
         let mut mismatches = 0;
@@ -96,7 +108,7 @@ fn counts_are_the_exact_inertia_of_the_factored_matrix() {
             if evf[i + 1] - evf[i] < 1e-11 * norm {
                 continue; // closer than the rounding of the dense reference itself
             }
-            if Ldlt::new(&case.h, s).unwrap().inertia().negative != i + 1 {
+            if plan.ldlt(s).unwrap().inertia().negative != i + 1 {
                 mismatches += 1;
             }
         }
@@ -108,15 +120,17 @@ fn counts_are_the_exact_inertia_of_the_factored_matrix() {
 fn solve_backward_error_and_logdet() {
     for case in cases() {
         let n = case.dense.nrows();
+        let h = case.matrix();
+        let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
         let ev = eigenvalues(&case.dense);
         let norm = ev.iter().fold(0f64, |m, x| m.max(x.abs()));
         let b = random_mat(n, 3, 5);
         let mid = 0.5 * (ev[n / 2] + ev[n / 2 + 1]);
         for (shift, spd) in [(mid, false), (ev[0] - 0.1 * (ev[0].abs() + 1e-3), true)] {
             let x = if spd {
-                Cholesky::new(&case.h, shift).unwrap().solve(b.as_ref())
+                plan.cholesky(shift).unwrap().solve(b.as_ref())
             } else {
-                Ldlt::new(&case.h, shift).unwrap().solve(b.as_ref())
+                plan.ldlt(shift).unwrap().solve(b.as_ref())
             };
             let mut a = case.dense.clone();
             for i in 0..n {
@@ -127,11 +141,8 @@ fn solve_backward_error_and_logdet() {
             // log|det(A − σI)| = Σ log|λ_i − σ|; Weyl: each term moves by ≤ ‖E‖/|λ_i − σ|
             let (exact, sign) = dense_logdet(&ev, shift);
             let bound: f64 = ev.iter().map(|l| case.tol * norm / (l - shift).abs()).sum();
-            let d = if spd {
-                Cholesky::new(&case.h, shift).unwrap().logdet()
-            } else {
-                Ldlt::new(&case.h, shift).unwrap().logdet()
-            };
+            let d =
+                if spd { plan.cholesky(shift).unwrap().logdet() } else { plan.ldlt(shift).unwrap().logdet() };
             assert!(
                 (d.logabsdet - exact).abs() <= bound,
                 "{}: logdet {} vs {exact} (bound {bound:e})",
@@ -147,12 +158,13 @@ fn solve_backward_error_and_logdet() {
 fn cholesky_reports_the_failing_block_and_bad_shifts_are_errors() {
     let p = kernel_problem("laplace3d", "sphere", 800, 0.0);
     let h = build(&p, H2Params::default());
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
     let ev = eigenvalues(&p.dense);
-    let e = Cholesky::new(&h, ev[400]).err().unwrap();
+    let e = plan.cholesky(ev[400]).err().unwrap();
     assert!(matches!(e, hmatrix::Error::NotPositiveDefinite { .. }), "{e}");
     assert!(e.to_string().contains("level") && e.to_string().contains("LDL"));
-    assert!(matches!(Ldlt::new(&h, f64::NAN).err(), Some(hmatrix::Error::InvalidParameter { .. })));
-    assert!(Cholesky::new(&h, ev[0] - 1.0).is_ok());
+    assert!(matches!(plan.ldlt(f64::NAN).err(), Some(hmatrix::Error::InvalidParameter { .. })));
+    assert!(plan.cholesky(ev[0] - 1.0).is_ok());
 }
 
 #[test]
@@ -163,7 +175,8 @@ fn factorization_is_deterministic_across_thread_counts() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let h = build(&p, H2Params::default());
-            let f = Ldlt::new(&h, 200.0).unwrap();
+            let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+            let f = plan.ldlt(200.0).unwrap();
             (f.inertia(), f.logdet().logabsdet.to_bits(), f.solve(b.as_ref()))
         })
     };
@@ -180,29 +193,29 @@ fn factorization_is_deterministic_across_thread_counts() {
 #[test]
 fn every_top_level_factors_the_same_matrix() {
     let p = kernel_problem("yukawa", "sphere", 1500, 0.0);
-    let base = H2Params { tol: 1e-7, leaf_size: 48, ..H2Params::default() };
-    let h1 = build(&p, H2Params { top_level: Some(1), ..base.clone() });
-    let depth = h1.tree().depth();
+    let h = build(&p, H2Params::default().tol(1e-7).leaf_size(48));
+    let plan_at = |t: Option<usize>| UlvPlan::new(&h, PlanParams::default().top_level(t)).unwrap();
+    let depth = h.tree().depth();
     assert!(depth >= 4, "depth {depth}");
     let n = p.dense.nrows();
-    let af = h1.matvec_factored(Mat::<f64>::identity(n, n).as_ref()).unwrap();
+    let af = plan_at(Some(1)).apply(Mat::<f64>::identity(n, n).as_ref());
     let evf = eigenvalues(&af);
     let norm = evf.iter().fold(0f64, |m, x| m.max(x.abs()));
     let b = random_mat(n, 2, 3);
     for t in [2, depth - 1, depth, depth + 5] {
-        let h = build(&p, H2Params { top_level: Some(t), ..base.clone() });
-        assert_eq!(h.top_block().0, t.min(depth));
-        let aft = h.matvec_factored(Mat::<f64>::identity(n, n).as_ref()).unwrap();
+        let plan = plan_at(Some(t));
+        assert_eq!(plan.top_block().0, t.min(depth));
+        let aft = plan.apply(Mat::<f64>::identity(n, n).as_ref());
         assert!((&aft - &af).norm_max() <= 1e-12 * norm, "top {t}: a different Ã_f");
         for i in (0..n - 1).step_by(n / 40) {
             if evf[i + 1] - evf[i] < 1e-11 * norm {
                 continue;
             }
             let s = 0.5 * (evf[i] + evf[i + 1]);
-            assert_eq!(Ldlt::new(&h, s).unwrap().inertia().negative, i + 1, "top {t}, shift {s}");
+            assert_eq!(plan.ldlt(s).unwrap().inertia().negative, i + 1, "top {t}, shift {s}");
         }
         let s = 0.5 * (evf[n / 3] + evf[n / 3 + 1]);
-        let x = Ldlt::new(&h, s).unwrap().solve(b.as_ref());
+        let x = plan.ldlt(s).unwrap().solve(b.as_ref());
         let mut a = af.clone();
         for i in 0..n {
             a[(i, i)] -= s;
@@ -210,6 +223,6 @@ fn every_top_level_factors_the_same_matrix() {
         let bwd = (&a * &x - &b).norm_l2() / (norm * x.norm_l2() + b.norm_l2());
         assert!(bwd <= 1e-12, "top {t}: backward error {bwd:e} against Ã_f");
     }
-    let auto = build(&p, base);
+    let auto = plan_at(None);
     assert!((1..=depth).contains(&auto.top_block().0));
 }

@@ -2,9 +2,11 @@
 //! 200+ shifts per matrix, log-determinant, degenerate sizes, errors, determinism.
 mod common;
 use common::*;
+use faer::MatMut;
 use faer::{Mat, Side};
-use hmatrix::factor::skel::{SkelParams, Skeletonization};
+use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
 use hmatrix::geometry::Points;
+use hmatrix::par::Par;
 use hmatrix::source::{DenseSource, EntrySource};
 use rand::Rng;
 
@@ -18,7 +20,6 @@ struct Case {
     name: &'static str,
     dense: Mat<f64>,
     src: Box<dyn EntrySource>,
-    points: Points,
     params: SkelParams,
 }
 
@@ -32,18 +33,19 @@ fn cases() -> Vec<Case> {
     ];
     for (k, g, n, nugget, tol, leaf_size, eta) in specs {
         let p = kernel_problem(k, g, n, nugget);
-        let params = SkelParams { tol, leaf_size, eta, ..Default::default() };
-        out.push(Case { name: k, dense: p.dense, src: Box::new(p.src), points: p.points, params });
+        let params = SkelParams::default().tol(tol).leaf_size(leaf_size).eta(eta);
+        out.push(Case { name: k, dense: p.dense, src: Box::new(p.src), params });
     }
     // an explicit .npy input with index geometry
     let p = kernel_problem("exponential", "line", 1001, 0.0);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.npy");
     hmatrix::io::write_npy(&path, p.dense.as_ref(), false).unwrap();
-    let src = DenseSource::new(hmatrix::io::read_matrix(&path).unwrap()).unwrap();
     let points = Points::index_line(1001).unwrap();
-    let params = SkelParams { tol: 1e-7, leaf_size: 50, ..Default::default() };
-    out.push(Case { name: "npy", dense: p.dense, src: Box::new(src), points, params });
+    let src =
+        DenseSource::new(hmatrix::io::read_matrix(&path).unwrap()).unwrap().with_points(points).unwrap();
+    let params = SkelParams::default().tol(1e-7).leaf_size(50);
+    out.push(Case { name: "npy", dense: p.dense, src: Box::new(src), params });
     out
 }
 
@@ -59,8 +61,8 @@ fn norm2(ev: &[f64]) -> f64 {
 fn counts_match_dense_counts_away_from_the_spectrum() {
     for (i, case) in cases().into_iter().enumerate() {
         // both elimination orders: parallel waves and arena order
-        let params = SkelParams { parallel: i % 2 == 0, ..case.params.clone() };
-        let sk = Skeletonization::new(case.src.as_ref(), &case.points, 1, params).unwrap();
+        let order = if i % 2 == 0 { EliminationOrder::Waves } else { EliminationOrder::Arena };
+        let sk = Skeletonization::new(case.src.as_ref(), case.params.clone().order(order)).unwrap();
         let ev = eigenvalues(&case.dense);
         let norm = norm2(&ev);
         let tol = case.params.tol;
@@ -114,7 +116,7 @@ fn counts_match_dense_counts_away_from_the_spectrum() {
 #[test]
 fn logdet_within_the_weyl_bound() {
     for case in cases() {
-        let sk = Skeletonization::new(case.src.as_ref(), &case.points, 1, case.params.clone()).unwrap();
+        let sk = Skeletonization::new(case.src.as_ref(), case.params.clone()).unwrap();
         let ev = eigenvalues(&case.dense);
         let (norm, n) = (norm2(&ev), ev.len());
         let eps = C * case.params.tol * norm;
@@ -142,9 +144,7 @@ fn logdet_within_the_weyl_bound() {
 fn degenerate_sizes_are_exact() {
     for (n, leaf) in [(1, 8), (2, 8), (7, 8), (9, 8), (129, 64), (300, 300)] {
         let p = kernel_problem("yukawa", "sphere", n, 0.0);
-        let sk =
-            Skeletonization::new(&p.src, &p.points, 1, SkelParams { leaf_size: leaf, ..Default::default() })
-                .unwrap();
+        let sk = Skeletonization::new(&p.src, SkelParams::default().leaf_size(leaf)).unwrap();
         let ev = eigenvalues(&p.dense);
         for i in 0..n.saturating_sub(1) {
             let s = 0.5 * (ev[i] + ev[i + 1]);
@@ -159,27 +159,23 @@ fn degenerate_sizes_are_exact() {
 fn bad_input_is_an_error() {
     let p = kernel_problem("yukawa", "sphere", 200, 0.0);
     let ok = SkelParams::default();
-    let sk = Skeletonization::new(&p.src, &p.points, 1, ok.clone()).unwrap();
+    let sk = Skeletonization::new(&p.src, ok.clone()).unwrap();
     for s in [f64::NAN, f64::INFINITY] {
         assert!(matches!(sk.ldlt(s), Err(hmatrix::Error::InvalidParameter { .. })));
     }
     let bad = [
-        SkelParams { tol: 0.0, ..ok.clone() },
-        SkelParams { tol: f64::NAN, ..ok.clone() },
-        SkelParams { leaf_size: 0, ..ok.clone() },
-        SkelParams { eta: -1.0, ..ok.clone() },
-        SkelParams { far_samples: 0, ..ok.clone() },
+        ok.clone().tol(0.0),
+        ok.clone().tol(f64::NAN),
+        ok.clone().leaf_size(0),
+        ok.clone().eta(-1.0),
+        ok.clone().far_samples(0),
     ];
     for params in bad {
-        assert!(matches!(
-            Skeletonization::new(&p.src, &p.points, 1, params),
-            Err(hmatrix::Error::InvalidParameter { .. })
-        ));
+        assert!(matches!(Skeletonization::new(&p.src, params), Err(hmatrix::Error::InvalidParameter { .. })));
     }
-    assert!(matches!(
-        Skeletonization::new(&p.src, &p.points, 2, ok.clone()),
-        Err(hmatrix::Error::SizeMismatch { .. })
-    ));
+    // two indices per point: the points do not match the dimension (group from the source)
+    let grouped = Grouped { inner: &p.src, points: p.points.clone(), group: 2 };
+    assert!(matches!(Skeletonization::new(&grouped, ok.clone()), Err(hmatrix::Error::SizeMismatch { .. })));
     // a NaN entry gives an error, never a count: between the two poles (far from each
     // other, sampled in full: `far_samples` covers every point), and on the diagonal
     let n = p.dense.nrows();
@@ -191,9 +187,11 @@ fn bad_input_is_an_error() {
             } else {
                 d[(i, j)]
             }
-        });
-        let params = SkelParams { leaf_size: 16, far_samples: 4 * n, ..ok.clone() };
-        let sk = Skeletonization::new(&src, &p.points, 1, params).unwrap();
+        })
+        .with_points(p.points.clone())
+        .unwrap();
+        let params = ok.clone().leaf_size(16).far_samples(4 * n);
+        let sk = Skeletonization::new(&src, params).unwrap();
         let e = sk.ldlt(0.0).err();
         if bad_i == bad_j {
             assert!(
@@ -215,13 +213,20 @@ fn bad_input_is_an_error() {
 fn same_input_same_bits_for_any_thread_count() {
     use hmatrix::eigen::{SkelEigParams, SkelSpectrum};
     let p = kernel_problem("laplace3d", "sphere", 1500, 0.0);
+    // `parallel` (the old flag): waves and parallel sampling and rounds, or arena order and
+    // everything sequential
     let run = |threads: usize, parallel: bool| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
-            let params = SkelParams { leaf_size: 64, tol: 1e-6, parallel, ..Default::default() };
-            let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
+            let (order, par) = if parallel {
+                (EliminationOrder::Waves, Par::rayon(0))
+            } else {
+                (EliminationOrder::Arena, Par::Seq)
+            };
+            let params = SkelParams::default().leaf_size(64).tol(1e-6).order(order).par(par);
+            let sk = Skeletonization::new(&p.src, params).unwrap();
             let f = sk.ldlt(500.0).unwrap();
-            let s = SkelSpectrum::new(&sk, &SkelEigParams { parallel, ..Default::default() }).unwrap();
+            let s = SkelSpectrum::new(&sk, &SkelEigParams::default().par(par)).unwrap();
             let e = s.range(700, 703).unwrap();
             let bits: Vec<[u64; 3]> =
                 e.iter().map(|e| [e.value.to_bits(), e.lower.to_bits(), e.upper.to_bits()]).collect();
@@ -241,9 +246,9 @@ fn near_exact_at_rounding_tolerance() {
     let ev = eigenvalues(&p.dense);
     let norm = norm2(&ev);
     let mut logdets = Vec::new();
-    for parallel in [true, false] {
-        let params = SkelParams { tol: 1e-14, leaf_size: 40, parallel, ..Default::default() };
-        let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
+    for order in [EliminationOrder::Waves, EliminationOrder::Arena] {
+        let params = SkelParams::default().tol(1e-14).leaf_size(40).order(order);
+        let sk = Skeletonization::new(&p.src, params).unwrap();
         let levels = sk.ldlt(0.0).unwrap().levels;
         assert!(levels.len() >= 4, "a tree with a few levels ({})", levels.len());
         // the congruences must have run: indices were eliminated below the root
@@ -277,8 +282,8 @@ fn skel_spectrum_brackets_contain_dense_eigenvalues() {
     {
         let p = kernel_problem(kernel, geometry, n, nugget);
         let ev = eigenvalues(&p.dense);
-        let params = SkelParams { tol, leaf_size: 64, ..Default::default() };
-        let sk = Skeletonization::new(&p.src, &p.points, 1, params).unwrap();
+        let params = SkelParams::default().tol(tol).leaf_size(64);
+        let sk = Skeletonization::new(&p.src, params).unwrap();
         let s = SkelSpectrum::new(&sk, &SkelEigParams::default()).unwrap();
         let check = |e: &hmatrix::eigen::Eigenvalue| {
             let st = s.stats();
@@ -316,13 +321,39 @@ fn skel_spectrum_rejects_bad_queries() {
     use hmatrix::eigen::{SkelEigParams, SkelSpectrum};
     use hmatrix::Error;
     let p = kernel_problem("yukawa", "sphere", 300, 0.0);
-    let sk = Skeletonization::new(&p.src, &p.points, 1, SkelParams::default()).unwrap();
+    let sk = Skeletonization::new(&p.src, SkelParams::default()).unwrap();
     let s = SkelSpectrum::new(&sk, &SkelEigParams::default()).unwrap();
     assert!(matches!(s.kth(0), Err(Error::IndexOutOfRange { .. })));
     assert!(matches!(s.kth(301), Err(Error::IndexOutOfRange { .. })));
     assert!(matches!(s.range(5, 4), Err(Error::EmptyRange { .. })));
     assert!(matches!(s.in_interval(2.0, 1.0), Err(Error::EmptyRange { .. })));
     assert!(matches!(s.in_interval(f64::NAN, 1.0), Err(Error::InvalidParameter { .. })));
-    let bad = SkelEigParams { eig_tol: Some(f64::NAN), ..Default::default() };
+    let bad = SkelEigParams::default().eig_tol(Some(f64::NAN));
     assert!(matches!(SkelSpectrum::new(&sk, &bad), Err(Error::InvalidParameter { .. })));
+}
+
+/// The entries of `inner` with `group` indices per point of `points` (which need not match
+/// its dimension).
+struct Grouped<'a> {
+    inner: &'a dyn EntrySource,
+    points: Points,
+    group: usize,
+}
+
+impl EntrySource for Grouped<'_> {
+    fn n(&self) -> usize {
+        self.inner.n()
+    }
+
+    fn block(&self, rows: &[usize], cols: &[usize], out: MatMut<'_, f64>) {
+        self.inner.block(rows, cols, out)
+    }
+
+    fn points(&self) -> Option<&Points> {
+        Some(&self.points)
+    }
+
+    fn group(&self) -> usize {
+        self.group
+    }
 }

@@ -1,12 +1,12 @@
-//! Batched kernel evaluation with run-time SIMD dispatch.
+//! Run-time SIMD dispatch for maps over many `f64`s, and the vectorizable `exp`.
 //!
 //! Filling a block of a kernel matrix is a map `r ↦ f(r)` over many distances, and for
 //! the exponential kernels (yukawa, gaussian, exponential, Matérn) the scalar `libm` `exp`
-//! dominated construction (36 % of a yukawa sphere build at N = 8192). Here `f` is
-//! written once, with its own `exp` ([`exp`]: Cody–Waite reduction, degree-13 Taylor
-//! polynomial in fused multiply–adds, exponent built with integer operations), as
-//! straight-line code that LLVM vectorizes. The same source is compiled three times and
-//! chosen at run time:
+//! dominated construction (36 % of a yukawa sphere build at N = 8192). A map is written
+//! once as a [`SliceMap`] (straight-line code over a slice, using [`exp`]: Cody–Waite
+//! reduction, degree-13 Taylor polynomial in fused multiply–adds, exponent built with
+//! integer operations), which LLVM vectorizes; this module compiles it three times and
+//! chooses at run time:
 //!
 //! - AVX-512F (8 lanes) and AVX2 + FMA (4 lanes) on x86-64 (`#[target_feature]`);
 //! - the scalar reference everywhere else (aarch64 compiles it with NEON; an SVE build
@@ -14,9 +14,19 @@
 //!
 //! All operations are IEEE-exact or correctly rounded (`mul_add` is a fused multiply–add
 //! in every variant, in software where the CPU lacks one), so every path returns the same
-//! bits: tested, and the entries of a matrix never depend on the machine's SIMD width.
+//! bits: tested here on a map of this module's tests and in `kernel::radial` on every
+//! kernel, so the entries of a matrix never depend on the machine's SIMD width.
+//!
+//! This module is the bottom layer: it imports nothing of the crate. The formulas live with
+//! their owners (`crate::kernel` implements [`SliceMap`] for the radial kernels).
 
-use crate::kernel::RadialKernel;
+/// A map `v[i] ← f(v[i])` written as one loop over a slice. Implement
+/// [`SliceMap::map_slice`] with `#[inline(always)]` and no calls that cannot be inlined:
+/// the dispatchers compile it once per instruction set.
+pub trait SliceMap: Sync {
+    /// `v[i] ← f(v[i])` for every `i`.
+    fn map_slice(&self, v: &mut [f64]);
+}
 
 /// The instruction set a batched call runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,50 +78,46 @@ impl Simd {
     }
 }
 
-/// `v[i] ← f(v[i])` for the radial function `f` of `k`, on distances `v[i] ≥ 0`, with the
-/// best instruction set of this CPU.
-pub fn radial_in_place(k: &RadialKernel, v: &mut [f64]) {
-    radial_in_place_with(Simd::detect(), k, v);
-}
-
-/// [`radial_in_place`] on a chosen instruction set.
+/// `v[i] ← f(v[i])` on a chosen instruction set (the kernels only use the point-batched
+/// [`map_at_points`]; this is the dispatch tests' entry).
 ///
 /// # Panics
 /// If this CPU cannot run `simd` (see [`Simd::available`]).
+#[cfg(test)]
 #[track_caller]
-pub fn radial_in_place_with(simd: Simd, k: &RadialKernel, v: &mut [f64]) {
+pub fn map_in_place_with<F: SliceMap>(simd: Simd, f: &F, v: &mut [f64]) {
     assert!(simd.available(), "{simd:?} is not available on this CPU");
     match simd {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX-512F, AVX2 and FMA,
         // the features the function is compiled with.
-        Simd::Avx512 => unsafe { x86::radial_avx512(k, v) },
+        Simd::Avx512 => unsafe { x86::map_avx512(f, v) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
-        Simd::Avx2Fma => unsafe { x86::radial_avx2(k, v) },
-        _ => radial_generic(k, v),
+        Simd::Avx2Fma => unsafe { x86::map_avx2(f, v) },
+        _ => f.map_slice(v),
     }
 }
 
 /// `out[i] ← f(‖x_i − y‖)` for the points `x_i = (xs[0][i], xs[1][i], …)` given by
 /// coordinate columns and one point `y` (`y.len() = xs.len()`), on the best instruction set.
-/// Bit for bit `k.radial(dist(x_i, y))`: the squared differences are summed in coordinate
-/// order and the square root is IEEE-exact, so the distances vectorize too (they were a
-/// scalar gather-and-`sqrt` loop, 8 % of an eigenvalue run).
+/// The distance is `√(0 + d₀² + d₁² + …)`, squared differences summed in coordinate order
+/// and an IEEE-exact square root: bit for bit the scalar formula, so the distances
+/// vectorize too (they were a scalar gather-and-`sqrt` loop, 8 % of an eigenvalue run).
 ///
 /// # Panics
 /// If a coordinate column is shorter than `out` or `y` has another dimension.
 #[track_caller]
-pub fn radial_at_points(k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
-    radial_at_points_with(Simd::detect(), k, xs, y, out);
+pub fn map_at_points<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
+    map_at_points_with(Simd::detect(), f, xs, y, out);
 }
 
-/// [`radial_at_points`] on a chosen instruction set.
+/// [`map_at_points`] on a chosen instruction set.
 ///
 /// # Panics
-/// As [`radial_at_points`], and if this CPU cannot run `simd`.
+/// As [`map_at_points`], and if this CPU cannot run `simd`.
 #[track_caller]
-pub fn radial_at_points_with(simd: Simd, k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
+pub fn map_at_points_with<F: SliceMap>(simd: Simd, f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
     assert!(simd.available(), "{simd:?} is not available on this CPU");
     assert_eq!(xs.len(), y.len(), "point dimensions differ");
     assert!(xs.iter().all(|c| c.len() >= out.len()), "coordinate column shorter than the output");
@@ -119,18 +125,18 @@ pub fn radial_at_points_with(simd: Simd, k: &RadialKernel, xs: &[Vec<f64>], y: &
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX-512F, AVX2 and FMA,
         // the features the function is compiled with.
-        Simd::Avx512 => unsafe { x86::points_avx512(k, xs, y, out) },
+        Simd::Avx512 => unsafe { x86::points_avx512(f, xs, y, out) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
-        Simd::Avx2Fma => unsafe { x86::points_avx2(k, xs, y, out) },
-        _ => points_generic(k, xs, y, out),
+        Simd::Avx2Fma => unsafe { x86::points_avx2(f, xs, y, out) },
+        _ => points_generic(f, xs, y, out),
     }
 }
 
 /// Distances by coordinate sweeps (`0 + d₀² + d₁² + …`, the order of `geometry::dist`),
-/// then the radial function.
+/// then the map.
 #[inline(always)]
-fn points_generic(k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
+fn points_generic<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
     out.fill(0.0);
     for (c, &yd) in xs.iter().zip(y) {
         for (o, &x) in out.iter_mut().zip(c) {
@@ -139,30 +145,31 @@ fn points_generic(k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64])
         }
     }
     out.iter_mut().for_each(|o| *o = o.sqrt());
-    radial_generic(k, out);
+    f.map_slice(out);
 }
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{points_generic, radial_generic};
-    use crate::kernel::RadialKernel;
+    use super::{points_generic, SliceMap};
 
-    /// The generic loop compiled for AVX-512F.
+    #[cfg(test)]
+    /// The map compiled for AVX-512F.
     ///
     /// # Safety
     /// The CPU must support AVX-512F, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn radial_avx512(k: &RadialKernel, v: &mut [f64]) {
-        radial_generic(k, v)
+    pub(super) unsafe fn map_avx512<F: SliceMap>(f: &F, v: &mut [f64]) {
+        f.map_slice(v)
     }
 
-    /// The generic loop compiled for AVX2 + FMA.
+    #[cfg(test)]
+    /// The map compiled for AVX2 + FMA.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn radial_avx2(k: &RadialKernel, v: &mut [f64]) {
-        radial_generic(k, v)
+    pub(super) unsafe fn map_avx2<F: SliceMap>(f: &F, v: &mut [f64]) {
+        f.map_slice(v)
     }
 
     /// The point-batched loop compiled for AVX-512F.
@@ -170,8 +177,8 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX-512F, AVX2 and FMA.
     #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn points_avx512(k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
-        points_generic(k, xs, y, out)
+    pub(super) unsafe fn points_avx512<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
+        points_generic(f, xs, y, out)
     }
 
     /// The point-batched loop compiled for AVX2 + FMA.
@@ -179,50 +186,8 @@ mod x86 {
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn points_avx2(k: &RadialKernel, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
-        points_generic(k, xs, y, out)
-    }
-}
-
-/// `f(r)` for one distance: the scalar reference, bit for bit what the batched paths give.
-#[inline]
-pub(crate) fn radial_one(k: &RadialKernel, r: f64) -> f64 {
-    let mut v = [r];
-    radial_generic(k, &mut v);
-    v[0]
-}
-
-/// The one source of every variant: a branch-free loop per kernel (the `match` is
-/// outside the loop so that each loop vectorizes).
-#[inline(always)]
-fn radial_generic(k: &RadialKernel, v: &mut [f64]) {
-    match *k {
-        RadialKernel::Laplace3d { delta } => v.iter_mut().for_each(|r| *r = 1.0 / (*r + delta)),
-        // no vector logarithm here: libm's, element by element
-        RadialKernel::Laplace2d { delta } => v.iter_mut().for_each(|r| *r = -(*r + delta).ln()),
-        RadialKernel::Yukawa { alpha, delta } => {
-            v.iter_mut().for_each(|r| *r = exp(-alpha * *r) / (*r + delta))
-        }
-        RadialKernel::Gaussian { ell } => v.iter_mut().for_each(|r| {
-            let s = *r / ell;
-            *r = exp(-s * s)
-        }),
-        RadialKernel::Exponential { ell } => v.iter_mut().for_each(|r| *r = exp(-*r / ell)),
-        RadialKernel::Matern32 { ell } => {
-            let c = 3f64.sqrt() / ell;
-            v.iter_mut().for_each(|r| {
-                let s = c * *r;
-                *r = (1.0 + s) * exp(-s)
-            })
-        }
-        RadialKernel::Matern52 { ell } => {
-            let c = 5f64.sqrt() / ell;
-            v.iter_mut().for_each(|r| {
-                let s = c * *r;
-                *r = (1.0 + s + s * s / 3.0) * exp(-s)
-            })
-        }
-        RadialKernel::Imq { c } => v.iter_mut().for_each(|r| *r = 1.0 / (*r * *r + c * c).sqrt()),
+    pub(super) unsafe fn points_avx2<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
+        points_generic(f, xs, y, out)
     }
 }
 
@@ -304,24 +269,21 @@ mod tests {
         assert!((exp(-740.0) / (-740f64).exp() - 1.0).abs() < 1e-3);
     }
 
-    /// The radial functions written with `libm`'s `exp`.
-    fn libm_radial(k: &RadialKernel, r: f64) -> f64 {
-        match *k {
-            RadialKernel::Laplace3d { delta } => 1.0 / (r + delta),
-            RadialKernel::Laplace2d { delta } => -(r + delta).ln(),
-            RadialKernel::Yukawa { alpha, delta } => (-alpha * r).exp() / (r + delta),
-            RadialKernel::Gaussian { ell } => (-(r / ell) * (r / ell)).exp(),
-            RadialKernel::Exponential { ell } => (-r / ell).exp(),
-            RadialKernel::Matern32 { ell } => {
-                let s = 3f64.sqrt() * r / ell;
-                (1.0 + s) * (-s).exp()
-            }
-            RadialKernel::Matern52 { ell } => {
-                let s = 5f64.sqrt() * r / ell;
-                (1.0 + s + s * s / 3.0) * (-s).exp()
-            }
-            RadialKernel::Imq { c } => 1.0 / (r * r + c * c).sqrt(),
+    /// A map of the shape of the kernels' (a division, an `exp`, a square root), for
+    /// the dispatch tests of this layer.
+    struct Probe;
+
+    impl SliceMap for Probe {
+        #[inline(always)]
+        fn map_slice(&self, v: &mut [f64]) {
+            v.iter_mut().for_each(|r| *r = exp(-1.7 * *r) / (*r + 1e-3) + (*r * *r + 0.01).sqrt())
         }
+    }
+
+    fn probe(r: f64) -> f64 {
+        let mut v = [r];
+        Probe.map_slice(&mut v);
+        v[0]
     }
 
     #[test]
@@ -329,35 +291,18 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
         let dist: Vec<f64> =
             (0..1003).map(|i| if i % 7 == 0 { 0.0 } else { rng.random_range(0.0..3.0) }).collect();
-        let mut tested = 0;
-        for name in RadialKernel::NAMES.split(", ") {
-            let k = RadialKernel::from_name(name).unwrap();
-            let mut reference = dist.clone();
-            radial_in_place_with(Simd::Scalar, &k, &mut reference);
-            for (r, f) in dist.iter().zip(&reference) {
-                assert_eq!(f.to_bits(), k.radial(*r).to_bits(), "{name}({r})");
-                // a one-ulp change of r moves f(r) by cond ulp: the two formulas may round
-                // their intermediate arguments differently
-                let want = libm_radial(&k, *r);
-                let cond = if *r > 0.0 {
-                    ((libm_radial(&k, r * (1.0 + 1e-7)) - want) / want).abs() / 1e-7
-                } else {
-                    0.0
-                };
-                assert!(ulps(*f, want) <= 4.0 + 2.0 * cond, "{name}({r}): {f} vs {want}");
-            }
-            for simd in [Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available()) {
-                let mut v = dist.clone();
-                radial_in_place_with(simd, &k, &mut v);
-                assert!(v.iter().zip(&reference).all(|(a, b)| a.to_bits() == b.to_bits()), "{name} {simd:?}");
-                tested += 1;
-            }
+        let mut reference = dist.clone();
+        map_in_place_with(Simd::Scalar, &Probe, &mut reference);
+        assert!(dist.iter().zip(&reference).all(|(r, f)| f.to_bits() == probe(*r).to_bits()));
+        for simd in [Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available()) {
+            let mut v = dist.clone();
+            map_in_place_with(simd, &Probe, &mut v);
+            assert!(v.iter().zip(&reference).all(|(a, b)| a.to_bits() == b.to_bits()), "{simd:?}");
         }
-        println!("SIMD paths compared with the scalar reference: {tested} (detected {:?})", Simd::detect());
     }
 
-    /// Point-batched evaluation gives the bits of `radial(dist(x, y))` on every path, in
-    /// one to five dimensions, with lengths around the vector widths.
+    /// Point batches give the bits of `f(√(0 + d₀² + …))` on every path, in one to five
+    /// dimensions, with lengths around the vector widths.
     #[test]
     fn point_batches_return_the_scalar_bits() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
@@ -366,19 +311,14 @@ mod tests {
                 let pts: Vec<Vec<f64>> =
                     (0..len).map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
                 let xs: Vec<Vec<f64>> = (0..dim).map(|d| pts.iter().map(|p| p[d]).collect()).collect();
-                // y is one of the points when there are any: a zero distance
                 let y: Vec<f64> = pts.first().cloned().unwrap_or_else(|| vec![0.5; dim]);
-                for name in RadialKernel::NAMES.split(", ") {
-                    let k = RadialKernel::from_name(name).unwrap();
-                    for simd in
-                        [Simd::Scalar, Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available())
-                    {
-                        let mut out = vec![f64::NAN; len];
-                        radial_at_points_with(simd, &k, &xs, &y, &mut out);
-                        for (o, p) in out.iter().zip(&pts) {
-                            let want = k.radial(crate::geometry::dist(p, &y));
-                            assert_eq!(o.to_bits(), want.to_bits(), "{name} dim {dim} {simd:?}");
-                        }
+                for simd in [Simd::Scalar, Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available())
+                {
+                    let mut out = vec![f64::NAN; len];
+                    map_at_points_with(simd, &Probe, &xs, &y, &mut out);
+                    for (o, p) in out.iter().zip(&pts) {
+                        let d2 = p.iter().zip(&y).fold(0.0, |acc, (a, b)| acc + (a - b) * (a - b));
+                        assert_eq!(o.to_bits(), probe(d2.sqrt()).to_bits(), "dim {dim} {simd:?}");
                     }
                 }
             }

@@ -4,23 +4,25 @@ use super::density::DensityModel;
 use super::estimate::{factored_error_estimate, lanczos_quadrature};
 use super::refine::{Refined, MAX_GROUP};
 use crate::error::{Error, Result};
-use crate::factor::Ldlt;
-use crate::h2::build::pmap;
+use crate::factor::{Ldlt, UlvPlan};
 use crate::h2::H2Matrix;
+use crate::par::{default_par, pmap, Par};
 use crate::source::EntrySource;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Bisection parameters.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EigParams {
     /// Absolute width at which a bracket of `Ã_f` stops being bisected. Default
     /// `max(1e-2 · tol · ‖A‖, 1e-14 · ‖A‖)`: finer widths are below the compression error.
     pub eig_tol: Option<f64>,
     /// Columns sampled for the error estimate δ (default 32).
     pub error_samples: usize,
-    /// Factor the shifts of one bisection round in parallel (default true).
-    pub parallel: bool,
+    /// Parallelism across the shifts of one bisection round (default: the current rayon
+    /// pool; results are identical for any value).
+    pub par: Par,
     /// Seed of the norm and error estimates (default 0x5eed).
     pub seed: u64,
     /// Refined eigenvalues are checked against exact products with the input matrix
@@ -32,9 +34,22 @@ pub struct EigParams {
 
 impl Default for EigParams {
     fn default() -> Self {
-        Self { eig_tol: None, error_samples: 32, parallel: true, seed: 0x5eed, exact_limit: 1 << 16 }
+        Self { eig_tol: None, error_samples: 32, par: default_par(), seed: 0x5eed, exact_limit: 1 << 16 }
     }
 }
+
+setters!(EigParams {
+    /// Sets the bracket width where bisection stops (`None`: from the compression tolerance).
+    eig_tol: Option<f64>,
+    /// Sets the columns sampled for δ.
+    error_samples: usize,
+    /// Sets the parallelism across shifts.
+    par: Par,
+    /// Sets the seed of the estimates.
+    seed: u64,
+    /// Sets the largest n for exact products with the input matrix.
+    exact_limit: usize,
+});
 
 /// The k-th smallest eigenvalue (1-based) with a bracket that contains `λ_k(A)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,9 +102,10 @@ pub struct EigStats {
     pub start: [f64; 2],
 }
 
-/// The spectrum of one H² matrix, probed by inertia counts.
+/// The spectrum of one H² matrix, probed by inertia counts of its plan's factorizations.
 pub struct Spectrum<'a> {
-    pub(super) h: &'a H2Matrix,
+    pub(super) plan: &'a UlvPlan<'a>,
+    pub(super) h: &'a H2Matrix<'a>,
     pub(super) src: &'a dyn EntrySource,
     pub(super) exact_limit: usize,
     /// An exact product (`n²` entries) costs at most about what a few factorizations cost
@@ -110,7 +126,7 @@ pub struct Spectrum<'a> {
     start_ok: [AtomicBool; 2],
     /// A counted start interval, once a check of `start` failed.
     counted_start: OnceLock<[f64; 2]>,
-    parallel: bool,
+    par: Par,
     pub(super) seed: u64,
     factorizations: AtomicUsize,
     moved: AtomicUsize,
@@ -246,13 +262,14 @@ impl<'a> Spectrum<'a> {
     /// Estimates `‖A‖₂`, δ and a start interval `[a, b]` around the spectrum (its ends'
     /// counts are checked lazily, see [`Spectrum::range`]).
     ///
+    /// The entries of `A` (exact products, the error estimate δ) come from the matrix's
+    /// own source, so the brackets speak of the matrix that was compressed.
+    ///
     /// # Errors
-    /// [`Error::NotFactorizable`], [`Error::InvalidParameter`] for a non-positive or NaN
-    /// `eig_tol` or zero `error_samples`, and the errors of the estimates' matvecs.
-    pub fn new(h: &'a H2Matrix, src: &'a dyn EntrySource, params: &EigParams) -> Result<Self> {
-        if !h.is_factorizable() {
-            return Err(Error::NotFactorizable);
-        }
+    /// [`Error::InvalidParameter`] for a non-positive or NaN `eig_tol` or zero
+    /// `error_samples`.
+    pub fn new(plan: &'a UlvPlan<'a>, params: &EigParams) -> Result<Self> {
+        let (h, src) = (plan.matrix(), plan.matrix().source());
         if let Some(t) = params.eig_tol {
             if !(t.is_finite() && t > 0.0) {
                 return Err(Error::invalid("eig_tol", t, "a finite positive number"));
@@ -266,13 +283,15 @@ impl<'a> Spectrum<'a> {
         let (ends, model) = lanczos_quadrature(h, params.seed);
         let norm = ends.0.abs().max(ends.1.abs());
         let scale = if norm > 0.0 { norm } else { 1.0 };
-        let delta = factored_error_estimate(h, src, params.error_samples, params.seed)? + 1e-12 * scale;
+        let delta = factored_error_estimate(plan, params.error_samples, params.seed)? + 1e-12 * scale;
         let eig_tol = params.eig_tol.unwrap_or((1e-2 * h.params().tol * scale).max(1e-14 * scale));
+        let stored = (h.memory_bytes() + plan.memory_bytes()) / 8;
         let mut s = Spectrum {
+            plan,
             h,
             src,
             exact_limit: params.exact_limit,
-            cheap_products: (h.n() as f64).powi(2) <= 64.0 * (h.memory_bytes() / 8) as f64,
+            cheap_products: (h.n() as f64).powi(2) <= 64.0 * stored as f64,
             norm,
             delta,
             eig_tol,
@@ -281,7 +300,7 @@ impl<'a> Spectrum<'a> {
             start: [0.0; 2],
             start_ok: [AtomicBool::new(false), AtomicBool::new(false)],
             counted_start: OnceLock::new(),
-            parallel: params.parallel,
+            par: params.par,
             seed: params.seed,
             factorizations: AtomicUsize::new(0),
             moved: AtomicUsize::new(0),
@@ -373,7 +392,7 @@ impl<'a> Spectrum<'a> {
     pub(super) fn factor(&self, sigma: f64) -> Result<(Ldlt<'a>, usize, f64)> {
         let counters = (&self.factorizations, &self.moved);
         let (f, s) = with_moves(sigma, self.norm, counters, |s| {
-            Ldlt::new(self.h, s).map(|f| (f.inertia().zero == 0).then_some(f))
+            self.plan.ldlt(s).map(|f| (f.inertia().zero == 0).then_some(f))
         })?;
         let c = f.inertia().negative;
         Ok((f, c, s))
@@ -457,7 +476,7 @@ impl<'a> Spectrum<'a> {
         check_interval(a, b)?;
         let d = self.delta;
         let shifts = [a - d, a, a + d, b - d, b, b + d];
-        let nus: Vec<Result<(usize, f64)>> = pmap(self.parallel, &shifts, |&s| self.nu(s));
+        let nus: Vec<Result<(usize, f64)>> = pmap(self.par, &shifts, |&s| self.nu(s));
         let v: Vec<usize> = nus.into_iter().map(|r| r.map(|x| x.0)).collect::<Result<_>>()?;
         Ok(IntervalCount { count: v[4].saturating_sub(v[1]), uncertain: (v[2] - v[0]) + (v[5] - v[3]) })
     }
@@ -490,7 +509,7 @@ impl<'a> Spectrum<'a> {
             work.iter().filter(|iv| iv.nhi - iv.nlo <= MAX_GROUP).for_each(&mut uses);
             // An interval holding a few eigenvalues is refined by shift-and-invert subspace
             // iteration (a few factorizations) instead of bisected (one bit per factorization).
-            let steps = pmap(self.parallel, &work, |iv| {
+            let steps = pmap(self.par, &work, |iv| {
                 if iv.nhi - iv.nlo <= MAX_GROUP && !iv.stalled {
                     self.refine(*iv).map(Step::Refined)
                 } else {
@@ -625,7 +644,6 @@ pub(super) fn check_interval(a: f64, b: f64) -> Result<()> {
 mod tests {
     use super::*;
     use crate::geometry::Geometry;
-    use crate::h2::H2Params;
     use crate::kernel::RadialKernel;
     use crate::source::{to_dense, KernelSource};
     use faer::Side;
@@ -677,10 +695,10 @@ mod tests {
         let pts = Geometry::from_name("sphere").unwrap().generate(301, 1).unwrap();
         let src = KernelSource::new(pts.clone(), RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap();
         let ev = to_dense(&src).self_adjoint_eigenvalues(Side::Lower).unwrap();
-        let params = H2Params { tol: 1e-10, leaf_size: 32, ..Default::default() };
-        let h = H2Matrix::build(&src, &pts, 1, params, None).unwrap();
+        let h = H2Matrix::builder(&src).tol(1e-10).leaf_size(32).build().unwrap();
+        let plan = UlvPlan::new(&h, crate::factor::PlanParams::default()).unwrap();
         let n = ev.len();
-        let fresh = || Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+        let fresh = || Spectrum::new(&plan, &EigParams::default()).unwrap();
         let inside = |e: &Eigenvalue| e.lower <= ev[e.k - 1] && ev[e.k - 1] <= e.upper;
         for k in [1, n / 2, n] {
             let e = fresh().kth(k).unwrap();

@@ -1,8 +1,8 @@
 //! Norm and error estimates that turn counts of `Ã_f` into statements about `A`.
 
 use super::density::DensityModel;
+use crate::factor::UlvPlan;
 use crate::h2::H2Matrix;
-use crate::source::EntrySource;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,17 +24,18 @@ pub fn norm2_estimate(h: &H2Matrix, seed: u64) -> f64 {
 
 /// Estimate of `‖A − Ã_f‖_F`, an upper-bound estimate of `‖A − Ã_f‖₂` (Weyl's bound for
 /// the eigenvalue shift). Samples `m` distinct columns `j` (seeded, all when `n ≤ m`),
-/// computes the exact `A e_j` from the source and `Ã_f e_j` with the factorization matvec,
+/// computes the exact `A e_j` from the matrix's source and `Ã_f e_j` with the plan's product,
 /// and returns `√(n/m Σ_j ‖(A − Ã_f) e_j‖²)`. Cost: `m·n` entries and one matvec with `m`
 /// columns. Measured `‖E‖_F / ‖E‖₂` = 2.6–6.4 on the test kernels, so the estimate
 /// over-covers the 2-norm by that factor.
-pub fn factored_error_estimate(
-    h: &H2Matrix,
-    src: &dyn EntrySource,
-    m: usize,
-    seed: u64,
-) -> crate::Result<f64> {
-    let n = h.n();
+///
+/// # Errors
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for `m = 0`.
+pub fn factored_error_estimate(plan: &UlvPlan<'_>, m: usize, seed: u64) -> crate::Result<f64> {
+    if m == 0 {
+        return Err(crate::Error::invalid("error samples", 0, "a positive integer"));
+    }
+    let n = plan.n();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let cols: Vec<usize> =
         if n <= m { (0..n).collect() } else { rand::seq::index::sample(&mut rng, n, m).into_vec() };
@@ -42,9 +43,9 @@ pub fn factored_error_estimate(
     for (k, &j) in cols.iter().enumerate() {
         e[(j, k)] = 1.0;
     }
-    let approx = h.matvec_factored(e.as_ref())?;
+    let approx = plan.apply(e.as_ref());
     let all: Vec<usize> = (0..n).collect();
-    let exact = crate::h2::build::entries(src, &all, &cols);
+    let exact = crate::source::entries(plan.matrix().source(), &all, &cols);
     let sq = (&exact - &approx).squared_norm_l2();
     Ok((sq * n as f64 / cols.len() as f64).sqrt())
 }

@@ -25,58 +25,9 @@
 //! the computed Rayleigh quotient). Every bracket is intersected with the δ-bracket, so
 //! certification can only sharpen it.
 
-use super::refine::{enclosure, Enclosed};
-use crate::source::EntrySource;
-use faer::{Mat, MatMut, MatRef, Side};
-use rayon::prelude::*;
-
-/// Rows and columns of one tile of the exact product.
-const TILE: usize = 256;
-
-/// `A · z` with every entry of `A` taken from the source, each entry once: `A` is
-/// symmetric, so tile `(I, J)`, `I < J`, serves both `y_I += A_IJ z_J` and
-/// `y_J += A_IJᵀ z_I` (`N²/2` entries). Row blocks `I` run in order, the tiles of one block
-/// row in parallel, and their parts are added in a fixed order, so the result does not
-/// depend on the thread count.
-pub fn exact_product(src: &dyn EntrySource, z: MatRef<'_, f64>) -> Mat<f64> {
-    let n = src.n();
-    let blocks = n.div_ceil(TILE);
-    let range = |b: usize| (b * TILE, ((b + 1) * TILE).min(n) - b * TILE);
-    let mut out = Mat::zeros(n, z.ncols());
-    for bi in 0..blocks {
-        let (i0, ni) = range(bi);
-        let rows: Vec<usize> = (i0..i0 + ni).collect();
-        let parts: Vec<(Mat<f64>, Option<Mat<f64>>)> = (bi..blocks)
-            .into_par_iter()
-            .map(|bj| {
-                let (j0, nj) = range(bj);
-                let cols: Vec<usize> = (j0..j0 + nj).collect();
-                let mut a = Mat::zeros(ni, nj);
-                src.block(&rows, &cols, a.as_mut());
-                let own = crate::dense::mul(a.as_ref(), z.subrows(j0, nj));
-                let mirrored = (bj > bi).then(|| crate::dense::mul(a.transpose(), z.subrows(i0, ni)));
-                (own, mirrored)
-            })
-            .collect();
-        for (bj, (own, mirrored)) in (bi..blocks).zip(parts) {
-            add_rows(out.as_mut(), i0, &own);
-            if let Some(m) = mirrored {
-                add_rows(out.as_mut(), range(bj).0, &m);
-            }
-        }
-    }
-    out
-}
-
-/// `out[r0 .. r0 + part.nrows(), :] += part`.
-fn add_rows(out: MatMut<'_, f64>, r0: usize, part: &Mat<f64>) {
-    let mut dst = out.subrows_mut(r0, part.nrows());
-    for j in 0..part.ncols() {
-        for i in 0..part.nrows() {
-            dst[(i, j)] += part[(i, j)];
-        }
-    }
-}
+use super::bounds::{enclosure, Enclosed};
+use crate::source::{exact_product, EntrySource};
+use faer::{MatRef, Side};
 
 /// What certification needs to know about a refined group.
 pub(super) struct Group<'g> {
@@ -172,6 +123,7 @@ fn rayleigh_ritz(src: &dyn EntrySource, z: MatRef<'_, f64>, norm: f64) -> Option
 mod tests {
     use super::*;
     use crate::source::DenseSource;
+    use faer::Mat;
 
     /// `A = Q diag(λ) Qᵀ` (n = 40) with a fixed orthogonal `Q` (Householder QR of a fixed
     /// matrix): a pair at 1 and 1 + 1e-3, the rest at 2 + i.
@@ -184,40 +136,6 @@ mod tests {
         let a = Mat::from_fn(n, n, |i, j| (0..n).map(|k| q[(i, k)] * lam[k] * q[(j, k)]).sum::<f64>());
         let a = Mat::from_fn(n, n, |i, j| 0.5 * (a[(i, j)] + a[(j, i)]));
         (a, lam, q)
-    }
-
-    /// The symmetric tiling equals the dense product, at sizes around the tile (one
-    /// entry, a partial tile, one tile ± 1, several with a remainder).
-    #[test]
-    fn exact_product_matches_the_dense_product() {
-        for n in [1, 7, 255, 256, 257, 600] {
-            let a = Mat::from_fn(n, n, |i, j| 1.0 / (1.0 + i.abs_diff(j) as f64) + ((i + j) as f64).sin());
-            let z = Mat::from_fn(n, 3, |i, j| ((i * 3 + j) as f64).cos());
-            let src = DenseSource::new(a.clone()).unwrap();
-            let got = exact_product(&src, z.as_ref());
-            let want = &a * &z;
-            let bound = n as f64 * f64::EPSILON * a.norm_l2() * z.norm_l2();
-            assert!((&got - &want).norm_l2() <= bound, "n {n}: {:e}", (&got - &want).norm_l2());
-        }
-    }
-
-    /// The tiles' parts are summed in a fixed order: the same bits on 1 and 4 threads.
-    #[test]
-    fn exact_product_is_thread_count_independent() {
-        let n = 700;
-        let a = Mat::from_fn(n, n, |i, j| 1.0 / (1.0 + i.abs_diff(j) as f64).sqrt());
-        let z = Mat::from_fn(n, 2, |i, j| ((i * 5 + j) as f64).sin());
-        let src = DenseSource::new(a).unwrap();
-        let on = |t: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
-            pool.install(|| exact_product(&src, z.as_ref()))
-        };
-        let (one, four) = (on(1), on(4));
-        for j in 0..2 {
-            for i in 0..n {
-                assert_eq!(one[(i, j)].to_bits(), four[(i, j)].to_bits(), "({i}, {j})");
-            }
-        }
     }
 
     /// A pair at 1 and 1 + 1e-3 (gap to the rest ≥ 1): Kahan alone gives ±e, the

@@ -1,6 +1,6 @@
 //! Eigenvalues by bisection on inertia counts ν(σ) = #{λ_i(Ã_f) < σ}.
 //!
-//! Every count comes from one [`Ldlt`] of `Ã_f − σI` on the once-built matrix (the bases
+//! Every count comes from one [`Ldlt`](crate::factor::Ldlt) of `Ã_f − σI` on the once-built matrix (the bases
 //! do not depend on σ). Counts are exact for `Ã_f` (Sylvester), so ν is monotone and
 //! bisection brackets `λ_k(Ã_f)` in `[lo, hi]`. Weyl's inequality
 //! `|λ_k(A) − λ_k(Ã_f)| ≤ ‖A − Ã_f‖₂ ≤ δ` then gives the certified bracket
@@ -19,6 +19,7 @@
 //! geometries give such pairs) would otherwise cost a bisection step per bit.
 
 mod bisect;
+mod bounds;
 mod density;
 mod estimate;
 mod exact;
@@ -27,11 +28,9 @@ mod skel;
 
 pub use bisect::{EigParams, EigStats, Eigenvalue, IntervalCount, Spectrum};
 pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
-pub use exact::exact_product;
 pub use skel::{SkelEigParams, SkelEigStats, SkelSpectrum};
 
-use crate::factor::{Inertia, Ldlt};
-use crate::h2::H2Matrix;
+use crate::factor::{Inertia, UlvPlan};
 
 /// The inertia of `A − σI` with the number of eigenvalues that cannot be assigned a side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,18 +47,23 @@ pub struct CertifiedInertia {
 /// certified exactly when `uncertain = 0` (Weyl, with `δ ≥ ‖A − Ã_f‖₂`).
 ///
 /// # Errors
-/// As [`Ldlt::new`].
-pub fn certified_inertia(h: &H2Matrix, shift: f64, delta: f64) -> crate::Result<CertifiedInertia> {
-    certify(h, Ldlt::new(h, shift)?.inertia(), shift, delta)
+/// As [`UlvPlan::ldlt`].
+pub fn certified_inertia(plan: &UlvPlan<'_>, shift: f64, delta: f64) -> crate::Result<CertifiedInertia> {
+    certify(plan, plan.ldlt(shift)?.inertia(), shift, delta)
 }
 
 /// [`certified_inertia`] for an inertia already computed at `shift` (two more factorizations).
 ///
 /// # Errors
-/// As [`Ldlt::new`].
-pub fn certify(h: &H2Matrix, inertia: Inertia, shift: f64, delta: f64) -> crate::Result<CertifiedInertia> {
-    let below = Ldlt::new(h, shift - delta)?.inertia().negative;
-    let above = Ldlt::new(h, shift + delta)?;
+/// As [`UlvPlan::ldlt`].
+pub fn certify(
+    plan: &UlvPlan<'_>,
+    inertia: Inertia,
+    shift: f64,
+    delta: f64,
+) -> crate::Result<CertifiedInertia> {
+    let below = plan.ldlt(shift - delta)?.inertia().negative;
+    let above = plan.ldlt(shift + delta)?;
     let a = above.inertia();
     Ok(CertifiedInertia { inertia, uncertain: (a.negative + a.zero).saturating_sub(below) })
 }

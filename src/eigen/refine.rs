@@ -20,6 +20,7 @@
 //! enlarged by `64·ε·‖A‖` before they enter a bound.
 
 use super::bisect::{Interval, Spectrum};
+use super::bounds::{enclosure, Enclosed};
 use super::exact::{certify, Group};
 use crate::error::Result;
 use crate::factor::Ldlt;
@@ -48,15 +49,6 @@ pub(super) enum Refined {
     Done(Vec<Enclosed>),
     /// Not converged: the pieces of the interval cut by the counts, to bisect further.
     Split(Vec<Interval>),
-}
-
-/// One eigenvalue enclosed by refinement (of `Ã_f` inside `iterate`, of `A` once certified).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Enclosed {
-    pub(super) k: usize,
-    pub(super) lo: f64,
-    pub(super) hi: f64,
-    pub(super) value: f64,
 }
 
 /// Shifts with their counts inside one interval, sorted: `ν` is nondecreasing along them.
@@ -106,20 +98,6 @@ impl Cuts {
     }
 }
 
-/// Kato–Temple and residual enclosure of the single eigenvalue in `(a, b)` from a unit
-/// vector's Rayleigh quotient `rho` and residual norm `r`.
-pub(super) fn enclosure(a: f64, b: f64, rho: f64, r: f64) -> (f64, f64) {
-    let (mut l, mut u) = (a, b);
-    if a < rho - r && rho + r < b {
-        (l, u) = (rho - r, rho + r);
-    }
-    if a < rho && rho < b {
-        l = l.max(rho - r * r / (b - rho));
-        u = u.min(rho + r * r / (rho - a));
-    }
-    (l, u)
-}
-
 /// Orthonormalizes the columns of `y` in place (Gram–Schmidt, twice: deterministic and
 /// accurate for the few columns used here). Returns false if a column vanished.
 fn orthonormalize(y: &mut Mat<f64>) -> bool {
@@ -147,8 +125,8 @@ type Iterated = std::result::Result<(Vec<Enclosed>, Mat<f64>), Option<f64>>;
 /// Ritz pairs of the span of `q` (orthonormal): values, vectors, and the residual norm of each.
 type RitzPairs = (Vec<f64>, Mat<f64>, Vec<f64>);
 
-fn ritz(h: &crate::h2::H2Matrix, q: &Mat<f64>) -> Result<Option<RitzPairs>> {
-    let aq = h.matvec_factored(q.as_ref())?;
+fn ritz(plan: &crate::factor::UlvPlan<'_>, q: &Mat<f64>) -> Result<Option<RitzPairs>> {
+    let aq = plan.apply(q.as_ref());
     let mut g = q.transpose() * &aq;
     let c = g.ncols();
     for i in 0..c {
@@ -224,7 +202,7 @@ impl Spectrum<'_> {
             if !orthonormalize(&mut q) {
                 break;
             }
-            let Some((theta, z, res)) = ritz(self.h, &q)? else { break };
+            let Some((theta, z, res)) = ritz(self.plan, &q)? else { break };
             *x = q;
             // The m Ritz pairs inside (lo, hi) with the smallest residuals.
             let mut inside: Vec<usize> =

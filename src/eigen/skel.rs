@@ -20,7 +20,8 @@
 use super::bisect::{check_interval, first_cut, with_moves, Eigenvalue, Interval};
 use crate::error::{Error, Result};
 use crate::factor::skel::Skeletonization;
-use crate::h2::build::{entries, pmap};
+use crate::par::{default_par, pmap, Par};
+use crate::source::entries;
 use rand::seq::index::sample;
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +29,7 @@ use std::sync::Mutex;
 
 /// Parameters of [`SkelSpectrum`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SkelEigParams {
     /// Bracket width at which bisection stops (default `0.1·tol·‖A‖`: the counts are not
     /// sharper than the ID error).
@@ -41,17 +43,40 @@ pub struct SkelEigParams {
     /// interval): they are counted concurrently, each with its own factorization's memory.
     /// A fixed number, not the thread count, so that results do not depend on the pool.
     pub cuts_per_round: usize,
-    /// Count the shifts of a round in parallel (default true; same results either way).
-    pub parallel: bool,
+    /// Parallelism across the shifts of a round (default: the current rayon pool; same
+    /// results for any value).
+    pub par: Par,
     /// Seed of the row sample (default 0x5eed).
     pub seed: u64,
 }
 
 impl Default for SkelEigParams {
     fn default() -> Self {
-        Self { eig_tol: None, error_factor: 4.0, rows: 64, cuts_per_round: 2, parallel: true, seed: 0x5eed }
+        Self {
+            eig_tol: None,
+            error_factor: 4.0,
+            rows: 64,
+            cuts_per_round: 2,
+            par: default_par(),
+            seed: 0x5eed,
+        }
     }
 }
+
+setters!(SkelEigParams {
+    /// Sets the bracket width where bisection stops.
+    eig_tol: Option<f64>,
+    /// Sets c of the bracket half-width `c·tol·‖A‖`.
+    error_factor: f64,
+    /// Sets the rows sampled for the Gershgorin estimate.
+    rows: usize,
+    /// Sets the cuts per round.
+    cuts_per_round: usize,
+    /// Sets the parallelism across shifts.
+    par: Par,
+    /// Sets the seed of the row sample.
+    seed: u64,
+});
 
 /// Work done so far.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,7 +111,7 @@ pub struct SkelSpectrum<'a> {
     eps: f64,
     eig_tol: f64,
     cuts_per_round: usize,
-    parallel: bool,
+    par: Par,
     factorizations: AtomicUsize,
     moved: AtomicUsize,
     max_skeleton: AtomicUsize,
@@ -125,7 +150,7 @@ impl<'a> SkelSpectrum<'a> {
             eps: params.error_factor * tol * norm,
             eig_tol: params.eig_tol.unwrap_or(0.1 * tol * norm),
             cuts_per_round: params.cuts_per_round,
-            parallel: params.parallel,
+            par: params.par,
             factorizations: AtomicUsize::new(0),
             moved: AtomicUsize::new(0),
             max_skeleton: AtomicUsize::new(0),
@@ -249,7 +274,7 @@ impl<'a> SkelSpectrum<'a> {
                 .enumerate()
                 .flat_map(|(w, iv)| cuts(iv, k1, k2, per).map(move |c| (w, c)))
                 .collect();
-            let counts = pmap(self.parallel, &cuts, |&(_, c)| self.nu(c));
+            let counts = pmap(self.par, &cuts, |&(_, c)| self.nu(c));
             let mut pieces: Vec<Vec<(f64, usize)>> = vec![Vec::new(); work.len()];
             for (&(w, _), r) in cuts.iter().zip(counts) {
                 let (c, s) = r?;

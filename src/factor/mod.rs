@@ -1,4 +1,5 @@
-//! O(N) factorizations of a factorizable [`H2Matrix`](crate::h2::H2Matrix): the
+//! O(N) factorizations of a factorizable [`H2Matrix`](crate::h2::H2Matrix), handed out by
+//! its [`UlvPlan`] (the shift-independent part, computed once): the
 //! generalized `LDLᵀ` of `Ã − σI` (symmetric indefinite, gives the inertia) and the ULV
 //! Cholesky of an SPD `Ã`.
 //!
@@ -8,7 +9,7 @@
 //! `D' = Q_cᵀ D_c Q_c` with `Q_c = [U_c⊥ | U_c]`, factor the complement block `D'_⊥⊥`
 //! densely (Bunch–Kaufman or Cholesky), and pass the Schur complement
 //! `S_c = D'_oo − D'_o⊥ D'_⊥⊥⁻¹ D'_⊥o` to the parent. The elimination stops at a tree
-//! level `t` (chosen at build by a flop model, `h2/top.rs`): the Schur complements of its
+//! level `t` (chosen by the plan with a flop model, `top.rs`): the Schur complements of its
 //! clusters and their precomputed couplings form one dense top block, factored densely.
 //! Because the bases span each cluster's whole off-diagonal block row, the complement
 //! coordinates do not couple to other clusters, and the elimination of one node never
@@ -23,10 +24,13 @@
 //! price of a per-shift approximation (`docs/architecture.md`).
 
 pub(crate) mod pivot;
+mod plan;
 pub mod skel;
 mod solve;
+mod top;
 mod ulv;
 
+pub use plan::{PlanParams, UlvPlan};
 pub use ulv::{Cholesky, Ldlt};
 
 /// Numbers of negative, zero and positive eigenvalues.

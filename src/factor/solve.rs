@@ -6,24 +6,26 @@
 //! `x_⊥ = u_c − Y x_o`, and `Q_c [x_⊥; x_o]` is the node's solution in its coordinates.
 
 use super::pivot::BlockFactor;
+use super::plan::UlvPlan;
 use super::ulv::Ulv;
 use crate::cluster::ClusterId;
 use crate::dense::{gemm, mul};
-use crate::h2::build::pmap;
 use crate::h2::H2Matrix;
+use crate::par::pmap;
 use faer::{Mat, MatRef};
 
 #[track_caller]
-pub(crate) fn solve<F: BlockFactor>(h: &H2Matrix, f: &Ulv<F>, b: MatRef<'_, f64>) -> Mat<f64> {
+pub(crate) fn solve<F: BlockFactor>(plan: &UlvPlan<'_>, f: &Ulv<F>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let h = plan.h;
     assert_eq!(b.nrows(), h.n(), "solve: b has {} rows, the matrix {}", b.nrows(), h.n());
     let tree = h.tree();
-    let (m, par) = (b.ncols(), h.params().parallel);
+    let (m, par) = (b.ncols(), plan.par);
     let perm = tree.perm();
     let bt = Mat::from_fn(h.n(), m, |i, j| b[(perm[i], j)]);
     let nc = (2 << tree.depth()) - 1;
     let mut up: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, m)).collect();
     let mut kept: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, m)).collect();
-    let t = h.top.level.max(1);
+    let t = plan.top.level.max(1);
     for l in (t..=tree.depth()).rev() {
         let ids: Vec<ClusterId> = tree.level(l).collect();
         let out = pmap(par, &ids, |&c| {
@@ -51,8 +53,8 @@ pub(crate) fn solve<F: BlockFactor>(h: &H2Matrix, f: &Ulv<F>, b: MatRef<'_, f64>
         scatter(h, tree.root(), x, &mut down, &mut xt);
     } else {
         // the dense top: the level-t clusters' z_c stacked, solved, handed back
-        let offsets = &h.top.offsets;
-        let mut x = Mat::zeros(h.top.size(), m);
+        let offsets = &plan.top.offsets;
+        let mut x = Mat::zeros(plan.top.size(), m);
         for (c, &o) in tree.level(t).zip(offsets) {
             x.as_mut().subrows_mut(o, up[c.idx()].nrows()).copy_from(&up[c.idx()]);
         }

@@ -1,12 +1,13 @@
 //! The level-by-level elimination shared by [`Ldlt`] and [`Cholesky`].
 
 use super::pivot::{Bk, BlockFactor, Chol};
+use super::plan::UlvPlan;
 use super::{Inertia, LogDet};
 use crate::cluster::ClusterId;
 use crate::dense::gemm;
 use crate::error::{Error, Result};
-use crate::h2::build::pmap;
 use crate::h2::H2Matrix;
+use crate::par::pmap;
 use faer::{Mat, MatRef};
 
 /// What one non-root node keeps: the factored complement block and `Y = D'_⊥⊥⁻¹ D'_⊥o`.
@@ -23,10 +24,8 @@ pub(crate) struct Ulv<F> {
 }
 
 impl<F: BlockFactor> Ulv<F> {
-    pub(crate) fn new(h: &H2Matrix, shift: f64) -> Result<Self> {
-        if !h.is_factorizable() {
-            return Err(Error::NotFactorizable);
-        }
+    pub(crate) fn new(plan: &UlvPlan<'_>, shift: f64) -> Result<Self> {
+        let h = plan.h;
         if !shift.is_finite() {
             return Err(Error::invalid("shift", shift, "a finite number"));
         }
@@ -34,10 +33,10 @@ impl<F: BlockFactor> Ulv<F> {
         let nc = (2 << tree.depth()) - 1;
         let mut nodes: Vec<Option<Node<F>>> = (0..nc).map(|_| None).collect();
         let mut schur: Vec<Mat<f64>> = (0..nc).map(|_| Mat::zeros(0, 0)).collect();
-        for l in (h.top.level.max(1)..=tree.depth()).rev() {
+        for l in (plan.top.level.max(1)..=tree.depth()).rev() {
             let ids: Vec<ClusterId> = tree.level(l).collect();
-            let out = pmap(h.params().parallel, &ids, |&c| {
-                let dr = rotated_block(h, c, shift, &schur);
+            let out = pmap(plan.par, &ids, |&c| {
+                let dr = rotated_block(plan, c, shift, &schur);
                 eliminate::<F>(h, c, dr.as_ref(), l, tree.index_in_level(c))
             });
             for (c, r) in ids.into_iter().zip(out) {
@@ -46,8 +45,8 @@ impl<F: BlockFactor> Ulv<F> {
                 schur[c.idx()] = s;
             }
         }
-        let d = top_block(h, shift, &schur);
-        let root = F::factor(d.as_ref(), h.top.level, 0)?;
+        let d = top_block(plan, shift, &schur);
+        let root = F::factor(d.as_ref(), plan.top.level, 0)?;
         Ok(Ulv { nodes, root, shift })
     }
 
@@ -70,26 +69,27 @@ impl<F: BlockFactor> Ulv<F> {
 
 /// `Q_cᵀ (D_c − σI) Q_c` for a non-root node. At a leaf `Q_cᵀ D_c Q_c` is computed once
 /// per matrix and the shift only touches its diagonal (`Q_c` is orthogonal).
-fn rotated_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
+fn rotated_block(plan: &UlvPlan<'_>, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
+    let h = plan.h;
     if h.tree().is_leaf(c) {
-        let mut d = h.leaf_rotated[c.idx()].clone();
+        let mut d = plan.leaf_rotated[c.idx()].clone();
         for i in 0..d.nrows() {
             d[(i, i)] -= shift;
         }
         return d;
     }
-    h.rotate(c, diagonal_block(h, c, shift, schur).as_ref())
+    h.rotate(c, diagonal_block(plan, c, shift, schur).as_ref())
 }
 
 /// The dense top block: the Schur complements of the top level's clusters on the
 /// diagonal, the precomputed `U_cᵀ Ã_f(c, d) U_d` elsewhere (`h2/top.rs`); the shifted
 /// leaf block of a one-leaf tree.
-fn top_block(h: &H2Matrix, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
-    let tree = h.tree();
+fn top_block(plan: &UlvPlan<'_>, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
+    let tree = plan.h.tree();
     if tree.depth() == 0 {
-        return diagonal_block(h, tree.root(), shift, schur);
+        return diagonal_block(plan, tree.root(), shift, schur);
     }
-    let top = &h.top;
+    let top = &plan.top;
     let mut d = top.coupling.clone();
     for (c, &o) in tree.level(top.level).zip(&top.offsets) {
         let s = &schur[c.idx()];
@@ -99,11 +99,10 @@ fn top_block(h: &H2Matrix, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
 }
 
 /// `D_c`: the shifted dense diagonal block at a leaf, else `[[S_c1, T_c], [T_cᵀ, S_c2]]`.
-fn diagonal_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
-    match h.tree().children(c) {
+fn diagonal_block(plan: &UlvPlan<'_>, c: ClusterId, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
+    match plan.h.tree().children(c) {
         None => {
-            let e = h.blocks().near(c).iter().find(|e| e.col == c).expect("diagonal block is dense");
-            let mut d = h.near[e.slot].clone();
+            let mut d = plan.h.leaf_diagonal(c).clone();
             for i in 0..d.nrows() {
                 d[(i, i)] -= shift;
             }
@@ -112,7 +111,7 @@ fn diagonal_block(h: &H2Matrix, c: ClusterId, shift: f64, schur: &[Mat<f64>]) ->
         Some([a, b]) => {
             let (sa, sb) = (&schur[a.idx()], &schur[b.idx()]);
             let (ra, rb) = (sa.nrows(), sb.nrows());
-            let t = &h.sibling[c.idx()];
+            let t = &plan.sibling[c.idx()];
             let mut d = Mat::zeros(ra + rb, ra + rb);
             d.as_mut().submatrix_mut(0, 0, ra, ra).copy_from(sa);
             d.as_mut().submatrix_mut(ra, ra, rb, rb).copy_from(sb);
@@ -150,23 +149,17 @@ fn eliminate<F: BlockFactor>(
     Ok((Node { cc, y }, s))
 }
 
-/// The generalized `LDLᵀ` of `Ã − σI` (Bunch–Kaufman pivots at every node): inertia,
-/// solve and signed log-determinant of an indefinite symmetric H² matrix.
-///
-/// A new value borrowing the matrix: factor as many shifts as you like, from any thread.
-pub struct Ldlt<'a> {
-    pub(crate) h: &'a H2Matrix,
+/// The generalized `LDLᵀ` of `Ã_f − σI` (Bunch–Kaufman pivots at every node): inertia,
+/// solve and signed log-determinant of an indefinite symmetric H² matrix. From
+/// [`UlvPlan::ldlt`]; factor as many shifts as you like, from any thread.
+pub struct Ldlt<'p> {
+    pub(crate) plan: &'p UlvPlan<'p>,
     pub(crate) ulv: Ulv<Bk>,
 }
 
-impl<'a> Ldlt<'a> {
-    /// Factors `Ã − shift·I`.
-    ///
-    /// # Errors
-    /// [`Error::NotFactorizable`] for far-only bases, [`Error::InvalidParameter`] for a
-    /// non-finite shift, [`Error::NonFinitePivot`] (level, block) if a pivot is NaN/inf.
-    pub fn new(h: &'a H2Matrix, shift: f64) -> Result<Self> {
-        Ok(Ldlt { h, ulv: Ulv::new(h, shift)? })
+impl<'p> Ldlt<'p> {
+    pub(super) fn new(plan: &'p UlvPlan<'p>, shift: f64) -> Result<Self> {
+        Ok(Ldlt { plan, ulv: Ulv::new(plan, shift)? })
     }
 
     /// The shift σ.
@@ -174,48 +167,49 @@ impl<'a> Ldlt<'a> {
         self.ulv.shift
     }
 
-    /// Inertia of `Ã − σI`: `negative` is the number of eigenvalues of `Ã` below σ.
+    /// The plan (and through it the matrix) this factorization belongs to.
+    pub fn plan(&self) -> &'p UlvPlan<'p> {
+        self.plan
+    }
+
+    /// Inertia of `Ã_f − σI`: `negative` is the number of eigenvalues of `Ã_f` below σ.
     pub fn inertia(&self) -> Inertia {
         self.ulv.inertia()
     }
 
-    /// `log|det(Ã − σI)|` and its sign.
+    /// `log|det(Ã_f − σI)|` and its sign.
     pub fn logdet(&self) -> LogDet {
         self.ulv.logdet()
     }
 
-    /// Solves `(Ã − σI) x = b` for `b` of shape `n × m` (user ordering).
+    /// Solves `(Ã_f − σI) x = b` for `b` of shape `n × m` (user ordering). Panics (misuse)
+    /// if `b.nrows() ≠ n`.
     #[track_caller]
     pub fn solve(&self, b: MatRef<'_, f64>) -> Mat<f64> {
-        super::solve::solve(self.h, &self.ulv, b)
+        super::solve::solve(self.plan, &self.ulv, b)
     }
 }
 
-/// The ULV Cholesky of an SPD `Ã` (optionally shifted): solve and log-determinant.
-pub struct Cholesky<'a> {
-    pub(crate) h: &'a H2Matrix,
+/// The ULV Cholesky of an SPD `Ã_f − σI`: solve and log-determinant. From
+/// [`UlvPlan::cholesky`].
+pub struct Cholesky<'p> {
+    pub(crate) plan: &'p UlvPlan<'p>,
     pub(crate) ulv: Ulv<Chol>,
 }
 
-impl<'a> Cholesky<'a> {
-    /// Factors `Ã − shift·I` (use a negative shift to add a nugget).
-    ///
-    /// # Errors
-    /// [`Error::NotPositiveDefinite`] naming the level and block where a pivot was not
-    /// positive (use [`Ldlt`] or a larger nugget), [`Error::NotFactorizable`],
-    /// [`Error::NonFinitePivot`], [`Error::InvalidParameter`] for a non-finite shift.
-    pub fn new(h: &'a H2Matrix, shift: f64) -> Result<Self> {
-        Ok(Cholesky { h, ulv: Ulv::new(h, shift)? })
+impl<'p> Cholesky<'p> {
+    pub(super) fn new(plan: &'p UlvPlan<'p>, shift: f64) -> Result<Self> {
+        Ok(Cholesky { plan, ulv: Ulv::new(plan, shift)? })
     }
 
-    /// `log det(Ã − σI)` (the sign is +1).
+    /// `log det(Ã_f − σI)` (the sign is +1).
     pub fn logdet(&self) -> LogDet {
         self.ulv.logdet()
     }
 
-    /// Solves `(Ã − σI) x = b`.
+    /// Solves `(Ã_f − σI) x = b`. Panics (misuse) if `b.nrows() ≠ n`.
     #[track_caller]
     pub fn solve(&self, b: MatRef<'_, f64>) -> Mat<f64> {
-        super::solve::solve(self.h, &self.ulv, b)
+        super::solve::solve(self.plan, &self.ulv, b)
     }
 }

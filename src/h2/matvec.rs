@@ -1,21 +1,22 @@
 //! `y = Ã x` in O(N): upward pass, couplings, downward pass, near field.
 
-use super::build::pmap;
 use super::H2Matrix;
 use crate::cluster::ClusterId;
 use crate::dense::gemm;
+use crate::par::{pmap, Par};
 use faer::{Mat, MatRef};
 
 /// Which matrix the tree matvec applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Apply {
+#[derive(Clone, Copy)]
+enum Apply<'a> {
     /// The H² matrix `Ã` (all stored blocks).
     H2,
-    /// The factorizations' `Ã_f` (leaf diagonal blocks and projected sibling blocks).
-    Factored,
+    /// The factorizations' `Ã_f`: leaf diagonal blocks and, per non-leaf cluster, the
+    /// projected sibling block of its children (`crate::factor::UlvPlan`).
+    Factored(&'a [Mat<f64>]),
 }
 
-impl H2Matrix {
+impl H2Matrix<'_> {
     /// `Ã · x` for `x` of shape `n × m` (m right-hand sides), in the user's ordering.
     ///
     /// Deterministic: every output block is accumulated in a fixed order, whatever the
@@ -23,31 +24,23 @@ impl H2Matrix {
     #[track_caller]
     pub fn matvec(&self, x: MatRef<'_, f64>) -> Mat<f64> {
         assert_eq!(x.nrows(), self.n(), "matvec: x has {} rows, the matrix {}", x.nrows(), self.n());
-        let perm = self.tree.perm();
-        let xt = Mat::from_fn(self.n(), x.ncols(), |i, j| x[(perm[i], j)]);
-        let yt = self.matvec_tree(xt.as_ref(), Apply::H2);
-        let iperm = self.tree.iperm();
-        Mat::from_fn(self.n(), x.ncols(), |i, j| yt[(iperm[i], j)])
+        self.matvec_user(x, Apply::H2, self.params.par)
     }
 
-    /// `Ã_f · x`, where `Ã_f` is the matrix the factorizations factor *exactly*: the
-    /// leaf diagonal blocks plus, for every pair of siblings, `U_c1 T U_c2ᵀ` with the
-    /// projected sibling block `T = U_c1ᵀ Ã(c1, c2) U_c2` (big bases). It differs from
-    /// `Ã` by the parts of the off-diagonal blocks outside the bases (≈ tol).
-    ///
-    /// # Errors
-    /// [`Error::NotFactorizable`](crate::Error::NotFactorizable) for far-only bases.
+    /// `Ã_f · x` with the plan's projected sibling blocks (`UlvPlan::apply`).
     #[track_caller]
-    pub fn matvec_factored(&self, x: MatRef<'_, f64>) -> crate::Result<Mat<f64>> {
-        assert_eq!(x.nrows(), self.n(), "matvec: x has {} rows, the matrix {}", x.nrows(), self.n());
-        if !self.is_factorizable() {
-            return Err(crate::Error::NotFactorizable);
-        }
+    pub(crate) fn matvec_factored(&self, x: MatRef<'_, f64>, sibling: &[Mat<f64>], par: Par) -> Mat<f64> {
+        assert_eq!(x.nrows(), self.n(), "apply: x has {} rows, the matrix {}", x.nrows(), self.n());
+        self.matvec_user(x, Apply::Factored(sibling), par)
+    }
+
+    /// Permutes `x` into tree order, applies, permutes back.
+    fn matvec_user(&self, x: MatRef<'_, f64>, apply: Apply<'_>, par: Par) -> Mat<f64> {
         let perm = self.tree.perm();
         let xt = Mat::from_fn(self.n(), x.ncols(), |i, j| x[(perm[i], j)]);
-        let yt = self.matvec_tree(xt.as_ref(), Apply::Factored);
+        let yt = self.matvec_tree(xt.as_ref(), apply, par);
         let iperm = self.tree.iperm();
-        Ok(Mat::from_fn(self.n(), x.ncols(), |i, j| yt[(iperm[i], j)]))
+        Mat::from_fn(self.n(), x.ncols(), |i, j| yt[(iperm[i], j)])
     }
 
     /// Dense `Ã` (H² blocks) in user ordering, by applying it to the identity. O(N²) memory:
@@ -57,8 +50,8 @@ impl H2Matrix {
     }
 
     /// Matvec in tree ordering.
-    pub(crate) fn matvec_tree(&self, x: MatRef<'_, f64>, apply: Apply) -> Mat<f64> {
-        let (tree, par, m) = (&self.tree, self.params.parallel, x.ncols());
+    fn matvec_tree(&self, x: MatRef<'_, f64>, apply: Apply<'_>, par: Par) -> Mat<f64> {
+        let (tree, m) = (&self.tree, x.ncols());
         let depth = tree.depth();
         let nc = (2 << depth) - 1;
         // upward: xh[c] = U_cᵀ x_c (leaf) or E_cᵀ [xh_c1; xh_c2]
@@ -87,10 +80,10 @@ impl H2Matrix {
                         gemm(o.as_mut(), true, sref, xh[e.col.idx()].as_ref(), 1.0);
                     }
                 }
-                Apply::Factored => {
+                Apply::Factored(sibling) => {
                     if let Some(p) = tree.parent(s) {
                         let [a, b] = tree.children(p).expect("parent");
-                        let t = &self.sibling[p.idx()];
+                        let t = &sibling[p.idx()];
                         let (tref, other) = if s == a { (t.as_ref(), b) } else { (t.transpose(), a) };
                         gemm(o.as_mut(), true, tref, xh[other.idx()].as_ref(), 1.0);
                     }
@@ -117,7 +110,7 @@ impl H2Matrix {
             if depth > 0 {
                 gemm(o.as_mut(), false, self.u(c), yh[c.idx()].as_ref(), 1.0);
             }
-            for e in self.blocks.near(c).iter().filter(|e| apply == Apply::H2 || e.col == c) {
+            for e in self.blocks.near(c).iter().filter(|e| matches!(apply, Apply::H2) || e.col == c) {
                 let d = &self.near[e.slot];
                 let dref = if e.transposed { d.transpose() } else { d.as_ref() };
                 let tc = tree.cluster(e.col);

@@ -18,17 +18,19 @@
 //! [`BasisSpan::FarOnly`] spans only the far field (classical H², much lower ranks),
 //! which is enough for matvec but cannot be factored.
 
-pub(crate) mod build;
+mod build;
+mod builder;
 mod matvec;
 mod report;
-pub(crate) mod sample;
-pub(crate) mod top;
 
+pub use builder::{H2Builder, Progress};
 pub use report::{BuildReport, LevelRanks};
 
 use crate::block::{Admissibility, BlockTree};
 use crate::cluster::{ClusterId, ClusterTree};
 use crate::dense::Reflectors;
+use crate::par::{default_par, Par};
+use crate::source::EntrySource;
 use faer::{Mat, MatRef};
 
 /// Which part of a cluster's off-diagonal block row the cluster basis spans.
@@ -42,8 +44,9 @@ pub enum BasisSpan {
     FarOnly,
 }
 
-/// Construction parameters.
+/// Construction parameters (set them with the chainable setters or [`H2Builder`]).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct H2Params {
     /// Relative compression tolerance: a skeleton is kept while its pivot exceeds
     /// `tol` times the largest pivot of the cluster's sampled block row (default 1e-8).
@@ -62,15 +65,29 @@ pub struct H2Params {
     /// stricter than storage: clusters whose bounding balls nearly touch must not be
     /// sampled, or the far sample misses their closest points).
     pub sampling_eta: f64,
-    /// Run the per-level batches in parallel on the current rayon pool (default true).
-    /// Results are identical either way.
-    pub parallel: bool,
-    /// Tree level whose clusters' skeleton coordinates form the dense top block of the
-    /// factorizations (clamped to `1..=depth`). `None` (default): the level that
-    /// minimizes a flop model of one factorization (`h2/top.rs`). Any level factors the
-    /// same `Ã_f`; only the cost changes.
-    pub top_level: Option<usize>,
+    /// Parallelism of the per-level batches of the construction and of the matvec
+    /// (default: the current rayon pool). Results are identical for any value.
+    pub par: Par,
 }
+
+setters!(H2Params {
+    /// Sets the relative compression tolerance.
+    tol: f64,
+    /// Sets the rank cap (`None`: no cap).
+    max_rank: Option<usize>,
+    /// Sets the maximum leaf size.
+    leaf_size: usize,
+    /// Sets strong (with η) or weak admissibility.
+    admissibility: Admissibility,
+    /// Sets what the bases span.
+    basis: BasisSpan,
+    /// Sets the far-field sample size per cluster.
+    far_samples: usize,
+    /// Sets the η that separates near from far for sampling.
+    sampling_eta: f64,
+    /// Sets the parallelism.
+    par: Par,
+});
 
 impl Default for H2Params {
     fn default() -> Self {
@@ -82,14 +99,16 @@ impl Default for H2Params {
             basis: BasisSpan::default(),
             far_samples: 96,
             sampling_eta: 0.7,
-            parallel: true,
-            top_level: None,
+            par: default_par(),
         }
     }
 }
 
-/// How the factorizations rotate a non-leaf node's diagonal block into its `[U⊥ | U]`
-/// coordinates (`Q_cᵀ D Q_c` with `Q_c` the stored full basis).
+/// The compact (Householder) form of a non-leaf cluster's full orthogonal basis
+/// `Q_c = [U⊥ | U]`, kept from the QR that chose the basis: the factorizations rotate with
+/// it (`Q_cᵀ D Q_c` in `≈ 8b²·min(r, b − r)` flops instead of a dense `b × b` congruence).
+/// Recomputing it from the dense `Q_c` would give other reflectors and other rounding in
+/// every factorization, so it stays with the basis it represents.
 pub(crate) enum Rotation {
     /// `Q_c = I`: the node keeps all its coordinates.
     Identity,
@@ -108,8 +127,11 @@ impl Rotation {
     }
 }
 
-/// A symmetric H² (or HSS) matrix. Immutable once built; share it freely between threads.
-pub struct H2Matrix {
+/// A symmetric H² (or HSS) matrix, borrowing the source of its entries (its exact
+/// products, error estimates and certified brackets read the same source). Immutable once
+/// built; share it freely between threads. Build it with [`H2Matrix::builder`].
+pub struct H2Matrix<'s> {
+    pub(crate) src: &'s dyn EntrySource,
     pub(crate) tree: ClusterTree,
     pub(crate) blocks: BlockTree,
     pub(crate) params: H2Params,
@@ -119,18 +141,34 @@ pub struct H2Matrix {
     pub(crate) rank: Vec<usize>,
     pub(crate) near: Vec<Mat<f64>>,
     pub(crate) coupling: Vec<Mat<f64>>,
-    /// Per non-leaf cluster (near-and-far bases): the cheap form of its rotation.
+    /// Per non-leaf cluster of near-and-far bases: the Householder form of its full basis
+    /// (empty for far-only bases).
     pub(crate) rotation: Vec<Option<Rotation>>,
-    /// Per non-leaf cluster `p`: `U_c1ᵀ Ã(c1, c2) U_c2` of its children (near-and-far only).
-    pub(crate) sibling: Vec<Mat<f64>>,
-    /// Per leaf: `Q_cᵀ D_cc Q_c`, the rotated diagonal block (shift-independent; near-and-far only).
-    pub(crate) leaf_rotated: Vec<Mat<f64>>,
-    /// The shift-independent part of the factorizations' dense top block.
-    pub(crate) top: top::Top,
     pub(crate) report: BuildReport,
 }
 
-impl H2Matrix {
+impl<'s> H2Matrix<'s> {
+    /// A builder for the H² matrix of `src`, on the source's points
+    /// ([`EntrySource::points`]; the indices in order when it has none).
+    ///
+    /// ```
+    /// # fn main() -> hmatrix::Result<()> {
+    /// use hmatrix::prelude::*;
+    /// let src = KernelSource::new(Geometry::Sphere.generate(300, 0)?, RadialKernel::from_name("yukawa")?, 0.0)?;
+    /// let h = H2Matrix::builder(&src).tol(1e-6).leaf_size(32).build()?;
+    /// assert_eq!(h.n(), 300);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder(src: &'s dyn EntrySource) -> H2Builder<'s> {
+        H2Builder::new(src)
+    }
+
+    /// The source of the entries.
+    pub fn source(&self) -> &'s dyn EntrySource {
+        self.src
+    }
+
     /// Dimension `n`.
     pub fn n(&self) -> usize {
         self.tree.n()
@@ -172,6 +210,12 @@ impl H2Matrix {
         self.basis[c.idx()].as_ref()
     }
 
+    /// The dense diagonal block `D_cc` of leaf `c`.
+    pub(crate) fn leaf_diagonal(&self, c: ClusterId) -> &Mat<f64> {
+        let e = self.blocks.near(c).iter().find(|e| e.col == c).expect("diagonal block is dense");
+        &self.near[e.slot]
+    }
+
     /// `Q_cᵀ D Q_c` for a square `d` in the coordinates of `c` (near-and-far bases).
     pub(crate) fn rotate(&self, c: ClusterId, d: MatRef<'_, f64>) -> Mat<f64> {
         let rotation = self.rotation[c.idx()].as_ref();
@@ -195,15 +239,6 @@ impl H2Matrix {
         }
     }
 
-    /// Tree level whose clusters' skeletons form the factorizations' dense top block, and
-    /// its size (`(0, n)` for a one-leaf tree, `(0, 0)` if not factorizable).
-    pub fn top_block(&self) -> (usize, usize) {
-        match self.tree.depth() {
-            0 if self.is_factorizable() => (0, self.n()),
-            _ => (self.top.level, self.top.size()),
-        }
-    }
-
     /// Whether the bases span the near field (needed by the factorizations).
     pub fn is_factorizable(&self) -> bool {
         self.params.basis == BasisSpan::NearAndFar
@@ -214,8 +249,7 @@ impl H2Matrix {
         self.tree
             .level(self.tree.depth())
             .map(|c| {
-                let e = self.blocks.near(c).iter().find(|e| e.col == c).expect("diagonal block is dense");
-                let d = &self.near[e.slot];
+                let d = self.leaf_diagonal(c);
                 (0..d.nrows()).map(|i| d[(i, i)]).sum::<f64>()
             })
             .sum()
@@ -223,12 +257,11 @@ impl H2Matrix {
 
     /// Memory held by the numbers, in bytes.
     pub fn memory_bytes(&self) -> usize {
-        let entries: usize = [&self.basis, &self.near, &self.coupling, &self.sibling, &self.leaf_rotated]
+        let entries: usize = [&self.basis, &self.near, &self.coupling]
             .iter()
             .flat_map(|v| v.iter())
             .map(|m| m.nrows() * m.ncols())
             .sum::<usize>()
-            + self.top.coupling.nrows() * self.top.coupling.ncols()
             + self.rotation.iter().flatten().map(Rotation::entries).sum::<usize>();
         entries * 8 + self.n() * 16
     }
@@ -251,8 +284,7 @@ mod tests {
             let pts = Geometry::from_name(geometry).unwrap().generate(700, 3).unwrap();
             let src =
                 KernelSource::new(pts.clone(), RadialKernel::from_name("yukawa").unwrap(), 0.0).unwrap();
-            let p = H2Params { tol, leaf_size: leaf, ..H2Params::default() };
-            let h = H2Matrix::build(&src, &pts, 1, p, None).unwrap();
+            let h = H2Matrix::builder(&src).tol(tol).leaf_size(leaf).build().unwrap();
             for c in (0..h.rotation.len()).map(|i| ClusterId(i as u32)) {
                 let Some(rot) = &h.rotation[c.idx()] else { continue };
                 seen[match rot {

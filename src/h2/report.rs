@@ -115,7 +115,7 @@ pub(crate) fn sampled_matvec_error(h: &H2Matrix, src: &dyn EntrySource, rows: us
     let all: Vec<usize> = (0..n).collect();
     let (mut num, mut den) = (0.0, 0.0);
     for &i in &sample {
-        let row = super::build::entries(src, &[i], &all);
+        let row = crate::source::entries(src, &[i], &all);
         let exact: f64 = (0..n).map(|j| row[(0, j)] * x[(j, 0)]).sum();
         num += (exact - y[(i, 0)]).powi(2);
         den += exact * exact;

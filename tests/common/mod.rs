@@ -5,7 +5,7 @@ use faer::Mat;
 use hmatrix::geometry::{Geometry, Points};
 use hmatrix::h2::{H2Matrix, H2Params};
 use hmatrix::kernel::RadialKernel;
-use hmatrix::source::{to_dense, EntrySource, KernelSource};
+use hmatrix::source::{to_dense, KernelSource};
 use rand::{Rng, SeedableRng};
 
 pub fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
@@ -32,12 +32,12 @@ pub fn kernel_problem(kernel: &str, geometry: &str, n: usize, nugget: f64) -> Pr
     Problem { points, src, dense }
 }
 
-pub fn build(p: &Problem, params: H2Params) -> H2Matrix {
-    H2Matrix::build(&p.src as &dyn EntrySource, &p.points, 1, params, None).unwrap()
+pub fn build(p: &Problem, params: H2Params) -> H2Matrix<'_> {
+    H2Matrix::builder(&p.src).params(params).build().unwrap()
 }
 
 /// ‖A x − Ã x‖ / ‖A x‖ for a random block of 3 right-hand sides.
-pub fn matvec_rel_err(h: &H2Matrix, dense: &Mat<f64>, seed: u64) -> f64 {
+pub fn matvec_rel_err(h: &H2Matrix<'_>, dense: &Mat<f64>, seed: u64) -> f64 {
     let x = random_mat(dense.nrows(), 3, seed);
     let exact = dense * &x;
     let approx = h.matvec(x.as_ref());

@@ -30,7 +30,8 @@ mod record;
 
 use clap::{Parser, ValueEnum};
 use hmatrix::eigen::{EigParams, SkelEigParams, SkelSpectrum, Spectrum};
-use hmatrix::factor::skel::{SkelParams, Skeletonization};
+use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::{H2Matrix, H2Params};
 use hmatrix::source::to_dense;
 use hmatrix_bench::lapack::{dsyevd_all, dsyevr_range, set_num_threads};
@@ -191,14 +192,16 @@ fn hmatrix(args: &Args, p: &Problem, k: usize) -> Result<Outcome, BoxError> {
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global()?;
     }
     let t = Instant::now();
-    let mut params = H2Params { tol: args.tol, ..H2Params::default() };
+    let mut params = H2Params::default().tol(args.tol);
     if let Some(l) = args.leaf {
-        params.leaf_size = l;
+        params = params.leaf_size(l);
     }
-    let h = H2Matrix::build(p.src.as_ref(), &p.points, p.group, params, None)?;
+    let h = H2Matrix::builder(p.src.as_ref()).params(params).build()?;
+    // the plan's precomputations were part of the construction before the plan existed
+    let plan = UlvPlan::new(&h, PlanParams::default())?;
     let t_build = t.elapsed().as_secs_f64();
-    let eig = EigParams { eig_tol: args.eig_tol, ..EigParams::default() };
-    let s = Spectrum::new(&h, p.src.as_ref(), &eig)?;
+    let eig = EigParams::default().eig_tol(args.eig_tol);
+    let s = Spectrum::new(&plan, &eig)?;
     let values = s.range(k, k + args.nev - 1)?;
     let time_s = t.elapsed().as_secs_f64();
     let st = s.stats();
@@ -220,21 +223,15 @@ fn hmatrix_skel(args: &Args, p: &Problem, k: usize) -> Result<Outcome, BoxError>
         rayon::ThreadPoolBuilder::new().num_threads(t).build_global()?;
     }
     let t = Instant::now();
-    // arena order: the bisection's concurrent shifts fill the cores (`SkelParams::parallel`)
-    let params = SkelParams {
-        tol: args.tol,
-        leaf_size: args.leaf.unwrap_or(128),
-        parallel: false,
-        ..SkelParams::default()
-    };
-    let sk = Skeletonization::new(p.src.as_ref(), &p.points, p.group, params)?;
+    // arena order: the bisection's concurrent shifts fill the cores (`SkelParams::order`)
+    let params = SkelParams::default()
+        .tol(args.tol)
+        .leaf_size(args.leaf.unwrap_or(128))
+        .order(EliminationOrder::Arena);
+    let sk = Skeletonization::new(p.src.as_ref(), params)?;
     let t_build = t.elapsed().as_secs_f64();
     // one count per core and round: the benchmark runs per core count anyway
-    let eig = SkelEigParams {
-        eig_tol: args.eig_tol,
-        cuts_per_round: rayon::current_num_threads(),
-        ..Default::default()
-    };
+    let eig = SkelEigParams::default().eig_tol(args.eig_tol).cuts_per_round(rayon::current_num_threads());
     let s = SkelSpectrum::new(&sk, &eig)?;
     let values = s.range(k, k + args.nev - 1)?;
     let time_s = t.elapsed().as_secs_f64();

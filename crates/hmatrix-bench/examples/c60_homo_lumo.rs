@@ -17,6 +17,7 @@
 use clap::Parser;
 use hmatrix::eigen::{EigParams, Spectrum};
 use hmatrix::elses::{ElsesSource, ORBITALS};
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::{H2Matrix, H2Params};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,20 +59,23 @@ fn dense_reference(_: &ElsesSource, _: usize) -> Result<(f64, f64, f64), Box<dyn
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = Args::parse();
     let (_, atoms) = hmatrix::io::read_xyz(&a.xyz)?;
-    let src = ElsesSource::new(atoms.clone())?;
-    let n = ORBITALS * atoms.len();
+    let natoms = atoms.len();
+    let src = ElsesSource::new(atoms)?;
+    let n = ORBITALS * natoms;
     let t0 = Instant::now();
-    let params = H2Params { tol: a.tol, leaf_size: a.leaf, ..Default::default() };
-    let h = H2Matrix::build(&src, &atoms, ORBITALS, params, None)?;
+    let params = H2Params::default().tol(a.tol).leaf_size(a.leaf);
+    let h = H2Matrix::builder(&src).params(params).build()?;
+    // the plan's precomputations were part of the construction before the plan existed
+    let plan = UlvPlan::new(&h, PlanParams::default())?;
     let t_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let s = Spectrum::new(&h, &src, &EigParams { eig_tol: Some(a.eig_tol), ..Default::default() })?;
+    let s = Spectrum::new(&plan, &EigParams::default().eig_tol(Some(a.eig_tol)))?;
     let v = s.range(n / 2, n / 2 + 1)?;
     let t_eig = t1.elapsed().as_secs_f64();
     let dense = if a.dense { Some(dense_reference(&src, n)?) } else { None };
     let (homo, lumo) = (v[0], v[1]);
     println!("file          {}", a.xyz.display());
-    println!("N             {n} ({} atoms)", atoms.len());
+    println!("N             {n} ({natoms} atoms)");
     println!("HOMO (k={})  {:.12} Ha  bracket [{:.12}, {:.12}]", homo.k, homo.value, homo.lower, homo.upper);
     println!("LUMO (k={})  {:.12} Ha  bracket [{:.12}, {:.12}]", lumo.k, lumo.value, lumo.lower, lumo.upper);
     println!(
@@ -80,7 +84,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (lumo.value - homo.value) * 27.2116
     );
     let r = h.report();
-    println!("max rank      {}   memory {:.1} MB", r.max_rank, r.memory_bytes as f64 / 1e6);
+    let memory = h.memory_bytes() + plan.memory_bytes();
+    println!("max rank      {}   memory {:.1} MB", r.max_rank, memory as f64 / 1e6);
     println!(
         "time          build {t_build:.1} s, eigenvalues {t_eig:.1} s, {} factorizations",
         s.stats().factorizations

@@ -31,6 +31,7 @@ use clap::Parser;
 use common::plot::{self, Labels, Series};
 use hmatrix::eigen::{EigParams, Spectrum};
 use hmatrix::elses::{supercell, ElsesSource, CELL_EDGE, ORBITALS};
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::{H2Matrix, H2Params};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -121,23 +122,26 @@ fn setup(a: &Args) -> Value {
 /// Builds and solves one supercell; returns its JSON record.
 fn one_size(a: &Args, cell: &hmatrix::geometry::Points, repeat: [usize; 3]) -> Result<Value, String> {
     let atoms = supercell(cell, repeat, a.edge, a.noise, a.seed).map_err(|e| e.to_string())?;
-    let src = ElsesSource::new(atoms.clone()).map_err(|e| format!("supercell {repeat:?}: {e}"))?;
-    let n = ORBITALS * atoms.len();
+    let natoms = atoms.len();
+    let src = ElsesSource::new(atoms).map_err(|e| format!("supercell {repeat:?}: {e}"))?;
+    let n = ORBITALS * natoms;
     let t0 = Instant::now();
-    let params = H2Params { tol: a.tol, leaf_size: a.leaf, ..Default::default() };
-    let h = H2Matrix::build(&src, &atoms, ORBITALS, params, None).map_err(|e| e.to_string())?;
+    let params = H2Params::default().tol(a.tol).leaf_size(a.leaf);
+    let h = H2Matrix::builder(&src).params(params).build().map_err(|e| e.to_string())?;
+    // the plan's precomputations were part of the construction before the plan existed
+    let plan = UlvPlan::new(&h, PlanParams::default()).map_err(|e| e.to_string())?;
     let t_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let eig = EigParams { eig_tol: Some(a.eig_tol), ..Default::default() };
-    let s = Spectrum::new(&h, &src, &eig).map_err(|e| e.to_string())?;
+    let eig = EigParams::default().eig_tol(Some(a.eig_tol));
+    let s = Spectrum::new(&plan, &eig).map_err(|e| e.to_string())?;
     let v = s.range(n / 2, n / 2 + 1).map_err(|e| e.to_string())?;
     let t_eig = t1.elapsed().as_secs_f64();
     let (st, r) = (s.stats(), h.report());
     let gap = v[1].value - v[0].value;
     let mut rec = json!({
-        "example": "c60_scaling", "run": common::unix_time(), "repeat": repeat, "atoms": atoms.len(), "n": n,
+        "example": "c60_scaling", "run": common::unix_time(), "repeat": repeat, "atoms": natoms, "n": n,
         "threads": rayon::current_num_threads(), "time_build_s": t_build, "time_eig_s": t_eig,
-        "time_total_s": t_build + t_eig, "memory_bytes": h.memory_bytes(), "max_rank": r.max_rank,
+        "time_total_s": t_build + t_eig, "memory_bytes": h.memory_bytes() + plan.memory_bytes(), "max_rank": r.max_rank,
         "rel_err_estimate": r.rel_err_estimate, "peak_rss_bytes": peak_rss_bytes(),
         "factorizations": st.factorizations, "shifts_moved": st.shifts_moved, "norm_estimate": st.norm_estimate,
         "error_estimate": st.error_estimate, "homo": v[0], "lumo": v[1], "gap_ha": gap, "gap_ev": gap * HARTREE_EV,

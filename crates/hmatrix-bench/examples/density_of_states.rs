@@ -28,8 +28,8 @@ use clap::Parser;
 use common::dos::{self, Fermi, GridCount};
 use common::plot::{self, Labels, Marker, Series};
 use hmatrix::eigen::{norm2_estimate, EigParams, Spectrum};
-use hmatrix::elses::{ElsesSource, ORBITALS};
-use hmatrix::geometry::Points;
+use hmatrix::elses::ElsesSource;
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::{H2Matrix, H2Params};
 use hmatrix::source::{DenseSource, EntrySource};
 use std::io::Write;
@@ -78,18 +78,18 @@ struct Args {
     out: PathBuf,
 }
 
-/// The matrix source, its points and group size, and a name for titles.
-fn load(a: &Args) -> Result<(Box<dyn EntrySource>, Points, usize, String), String> {
+/// The matrix source (with its points and orbitals per point, where it has them) and a
+/// name for titles.
+fn load(a: &Args) -> Result<(Box<dyn EntrySource>, String), String> {
     if let Some(m) = &a.matrix {
         let mat = hmatrix::io::read_matrix(m).map_err(|e| format!("{}: {e}", m.display()))?;
-        let n = mat.nrows();
+        // no points: the indices are clustered in order (the points of a line)
         let src = DenseSource::new(mat).map_err(|e| format!("{}: {e}", m.display()))?;
-        let pts = Points::index_line(n).map_err(|e| e.to_string())?;
-        return Ok((Box::new(src), pts, 1, file_name(m)));
+        return Ok((Box::new(src), file_name(m)));
     }
     let (_, atoms) = hmatrix::io::read_xyz(&a.xyz).map_err(|e| format!("{}: {e}", a.xyz.display()))?;
-    let src = ElsesSource::new(atoms.clone()).map_err(|e| format!("{}: {e}", a.xyz.display()))?;
-    Ok((Box::new(src), atoms, ORBITALS, file_name(&a.xyz)))
+    let src = ElsesSource::new(atoms).map_err(|e| format!("{}: {e}", a.xyz.display()))?;
+    Ok((Box::new(src), file_name(&a.xyz)))
 }
 
 fn file_name(p: &Path) -> String {
@@ -172,27 +172,29 @@ fn report(fermi: &Fermi, delta: f64, filled: usize) {
 }
 
 fn run(a: &Args) -> Result<(), String> {
-    let (src, points, group, name) = load(a)?;
+    let (src, name) = load(a)?;
     let n = src.n();
     let filled = a.filled.unwrap_or(n / 2);
     if filled == 0 || filled >= n {
         return Err(format!("--filled {filled}: need 0 < filled < N = {n}"));
     }
     let t0 = Instant::now();
-    let params = H2Params { tol: a.tol, leaf_size: a.leaf, ..Default::default() };
-    let h = H2Matrix::build(src.as_ref(), &points, group, params, None).map_err(|e| e.to_string())?;
+    let params = H2Params::default().tol(a.tol).leaf_size(a.leaf);
+    let h = H2Matrix::builder(src.as_ref()).params(params).build().map_err(|e| e.to_string())?;
+    // the plan's precomputations were part of the construction before the plan existed
+    let plan = UlvPlan::new(&h, PlanParams::default()).map_err(|e| e.to_string())?;
     let t_build = t0.elapsed().as_secs_f64();
     let norm = norm2_estimate(&h, 0x5eed);
-    let eig = EigParams { eig_tol: Some(2e-3 * norm.max(f64::MIN_POSITIVE)), ..Default::default() };
-    let s = Spectrum::new(&h, src.as_ref(), &eig).map_err(|e| e.to_string())?;
+    let eig = EigParams::default().eig_tol(Some(2e-3 * norm.max(f64::MIN_POSITIVE)));
+    let s = Spectrum::new(&plan, &eig).map_err(|e| e.to_string())?;
     let delta = s.stats().error_estimate;
     let (from, to) = shift_range(a, &s, n)?;
     let shifts = dos::grid(from, to, a.shifts)?;
     let t1 = Instant::now();
-    let counts = dos::count_grid(&h, &shifts, delta, norm).map_err(|e| e.to_string())?;
+    let counts = dos::count_grid(&plan, &shifts, delta, norm).map_err(|e| e.to_string())?;
     let t_grid = t1.elapsed().as_secs_f64();
     // a window that misses the HOMO or LUMO still gets its counts and plots
-    let fermi = dos::refine_fermi(&h, &counts, filled, a.refine, norm)
+    let fermi = dos::refine_fermi(&plan, &counts, filled, a.refine, norm)
         .inspect_err(|e| eprintln!("density_of_states: no Fermi level: {e}"))
         .ok();
     std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;

@@ -3,15 +3,16 @@
 //! For `N = min-n, 2·min-n, 4·min-n, …, max-n` points of one geometry (seed 42) and one
 //! radial kernel (no nugget), with default `H2Params` except `--tol`, it measures:
 //!
-//! * **build s**: wall time of one `H2Matrix::build` (point generation excluded).
-//! * **factor s**: median wall time of `reps` calls `Ldlt::new(&h, ½·‖Ã‖)`, with `‖Ã‖`
+//! * **build s**: wall time of one H² construction and its `UlvPlan` (point generation
+//!   excluded).
+//! * **factor s**: median wall time of `reps` calls `plan.ldlt(½·‖Ã‖)`, with `‖Ã‖`
 //!   from `eigen::norm2_estimate(&h, 1)` (not timed). The shift puts it inside the
 //!   spectrum, i.e. an indefinite factorization as used by bisection.
 //! * **factor/build**: ratio of the two.
 //! * **top rank**: largest basis rank on tree level 1 (`report().ranks` last entry);
 //!   **max rank**: `report().max_rank` over all levels; **top**: the size of the dense
-//!   top block and the tree level whose skeletons form it (`H2Matrix::top_block`).
-//! * **memory MB**: `report().memory_bytes` in 10⁶ bytes.
+//!   top block and the tree level whose skeletons form it (`UlvPlan::top_block`).
+//! * **memory MB**: the matrix's and the plan's numbers (`memory_bytes`) in 10⁶ bytes.
 //! * for `N ≤ --dense-max-n`, in the same run: **dense s**, the median wall time of `reps`
 //!   faer `Mat::lblt(Side::Lower)` (Bunch–Kaufman) on `source::to_dense(&src)` (the dense
 //!   assembly is not timed), and **dense/H²** = dense s / factor s.
@@ -33,7 +34,7 @@ mod common;
 use clap::Parser;
 use faer::Side;
 use hmatrix::eigen::norm2_estimate;
-use hmatrix::factor::Ldlt;
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::{H2Matrix, H2Params};
 use hmatrix::source::{to_dense, EntrySource};
 use std::io::Write;
@@ -90,12 +91,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("need 0 < min-n ≤ max-n and reps ≥ 1".into());
     }
     let defaults = H2Params::default();
-    let params = H2Params {
-        tol: args.tol,
-        leaf_size: args.leaf.unwrap_or(defaults.leaf_size),
-        top_level: args.top_level,
-        ..defaults
-    };
+    let leaf_size = args.leaf.unwrap_or(defaults.leaf_size);
+    let params = defaults.tol(args.tol).leaf_size(leaf_size);
+    let plan_params = PlanParams::default().top_level(args.top_level);
     let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let threads = rayon::current_num_threads();
     let started = common::unix_time();
@@ -144,10 +142,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
 
-        let (points, src) = common::kernel_problem(&args.kernel, &args.geometry, n)?;
+        let src = common::kernel_problem(&args.kernel, &args.geometry, n)?;
         let t0 = Instant::now();
-        let h = match H2Matrix::build(&src as &dyn EntrySource, &points, 1, params.clone(), None) {
+        let h = match H2Matrix::builder(&src).params(params.clone()).build() {
             Ok(h) => h,
+            Err(e) => {
+                stopped = Some(format!("N = {n} build failed: {e}"));
+                break;
+            }
+        };
+        let plan = match UlvPlan::new(&h, plan_params.clone()) {
+            Ok(p) => p,
             Err(e) => {
                 stopped = Some(format!("N = {n} build failed: {e}"));
                 break;
@@ -157,7 +162,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let norm = norm2_estimate(&h, 1);
         let shift = 0.5 * norm;
-        let (factor_times, res) = common::timed(args.reps, || Ldlt::new(&h, shift).map(|f| f.inertia()));
+        let (factor_times, res) = common::timed(args.reps, || plan.ldlt(shift).map(|f| f.inertia()));
         let inertia = match res {
             Ok(i) => i,
             Err(e) => {
@@ -177,7 +182,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let rep = h.report();
         let top_rank = rep.ranks.last().map_or(0, |r| r.max);
-        let (top_level, root) = h.top_block();
+        let (top_level, root) = plan.top_block();
+        let memory_bytes = h.memory_bytes() + plan.memory_bytes();
         println!(
             "| {} | {:.3} | {:.4} | {:.3} | {} | {} | {} ({}) | {:.1} | {} | {} |",
             n,
@@ -188,7 +194,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rep.max_rank,
             root,
             top_level,
-            rep.memory_bytes as f64 / 1e6,
+            memory_bytes as f64 / 1e6,
             dense_s.map_or("–".to_string(), |d| format!("{d:.4}")),
             dense_s.map_or("–".to_string(), |d| format!("{:.2}", d / factor_s)),
         );
@@ -204,11 +210,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "max_rank": rep.max_rank,
             "root_size": root,
             "top_level": top_level,
-            "memory_bytes": rep.memory_bytes,
+            "memory_bytes": memory_bytes,
             "dense_lblt_s": dense_s,
             "dense_lblt_times_s": dense_times,
             "report": rep,
         }))?;
+        drop(plan);
         drop(h);
         rows.push(Row { n, build_s, factor_s, dense_s });
         n = match n.checked_mul(2) {

@@ -3,7 +3,7 @@
 //! What it measures, for `N = min-n, 2·min-n, 4·min-n, …, max-n` points of one geometry
 //! (seed 42) and one radial kernel (no nugget):
 //!
-//! * **build s**: wall time of one `H2Matrix::build` (cluster tree, block tree, bases,
+//! * **build s**: wall time of one `H2Matrix::builder(..).build()` (cluster tree, block tree, bases,
 //!   couplings, near blocks, and the report's sampled error estimate). Point generation is
 //!   not included.
 //! * **matvec s**: median wall time of `reps` products `Ã x` with one random right-hand
@@ -29,7 +29,6 @@ mod common;
 use clap::{Parser, ValueEnum};
 use faer::Mat;
 use hmatrix::h2::{BasisSpan, H2Matrix, H2Params};
-use hmatrix::source::EntrySource;
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 use std::time::Instant;
@@ -106,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Basis::NearAndFar => "near-and-far",
         Basis::FarOnly => "far-only",
     };
-    let params = H2Params { tol: args.tol, basis, ..H2Params::default() };
+    let params = H2Params::default().tol(args.tol).basis(basis);
     let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let threads = rayon::current_num_threads();
     let started = common::unix_time();
@@ -148,9 +147,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
 
-        let (points, src) = common::kernel_problem(&args.kernel, &args.geometry, n)?;
+        let src = common::kernel_problem(&args.kernel, &args.geometry, n)?;
         let t0 = Instant::now();
-        let h = match H2Matrix::build(&src as &dyn EntrySource, &points, 1, params.clone(), None) {
+        let h = match H2Matrix::builder(&src).params(params.clone()).build() {
             Ok(h) => h,
             Err(e) => {
                 stop(&format!("N = {n} build failed: {e}"), &mut jsonl, basis_name, &args, n)?;

@@ -43,15 +43,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = Args::parse();
     let points = hmatrix::geometry::Geometry::from_name(&a.geometry)?.generate(a.n, 42)?;
     let kernel = hmatrix::kernel::RadialKernel::from_name(&a.kernel)?;
-    let src = hmatrix::source::KernelSource::new(points.clone(), kernel, a.nugget)?;
-    let params = SkelParams {
-        tol: a.tol,
-        leaf_size: a.leaf,
-        eta: a.eta,
-        far_samples: a.far_samples,
-        ..Default::default()
-    };
-    let sk = Skeletonization::new(&src, &points, 1, params)?;
+    let src = hmatrix::source::KernelSource::new(points, kernel, a.nugget)?;
+    let params = SkelParams::default().tol(a.tol).leaf_size(a.leaf).eta(a.eta).far_samples(a.far_samples);
+    let sk = Skeletonization::new(&src, params)?;
     let ev = to_dense(&src).self_adjoint_eigenvalues(Side::Lower).map_err(|e| format!("{e:?}"))?;
     let norm = ev.iter().fold(0f64, |m, x| m.max(x.abs()));
     let (lo, hi) = (ev[0] - 0.01 * norm, ev[a.n - 1] + 0.01 * norm);

@@ -11,9 +11,9 @@
 //! * **max skel**, per level the largest skeleton, and **top**: the largest active set of
 //!   the level where everything left is eliminated densely;
 //! * **stored MB**: the most block entries held at once (the factorization's memory);
-//! * for `N ≤ --ulv-max-n`: **ULV build s** (`H2Matrix::build`, leaf `--ulv-leaf`, same tol)
-//!   and **ULV s** (median of `reps` `Ldlt::new`), its matrix memory, and whether the
-//!   two counts ν(σ) agree;
+//! * for `N ≤ --ulv-max-n`: **ULV build s** (the H² matrix, leaf `--ulv-leaf`, same tol,
+//!   and its `UlvPlan`) and **ULV s** (median of `reps` `UlvPlan::ldlt`), the memory of the
+//!   matrix and the plan, and whether the two counts ν(σ) agree;
 //! * for `N ≤ --dense-max-n`: **dense s**, faer's `lblt` on the assembled matrix.
 //!
 //! It prints the fitted exponents `t ∝ N^p` and appends JSON records with `--jsonl`.
@@ -27,9 +27,9 @@ mod common;
 
 use clap::Parser;
 use faer::Side;
-use hmatrix::factor::skel::{SkelParams, Skeletonization};
-use hmatrix::factor::Ldlt;
-use hmatrix::h2::{H2Matrix, H2Params};
+use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
+use hmatrix::factor::{PlanParams, UlvPlan};
+use hmatrix::h2::H2Matrix;
 use hmatrix::source::{to_dense, EntrySource};
 use std::io::Write;
 use std::time::Instant;
@@ -62,7 +62,7 @@ struct Args {
     #[arg(long, default_value_t = 1.0)]
     eta: f64,
     /// Eliminate clusters one after the other in arena order (one core) instead of in
-    /// parallel waves (`SkelParams::parallel`).
+    /// parallel waves (`SkelParams::order`).
     #[arg(long)]
     arena_order: bool,
     /// Repetitions (median reported); sizes above 262144 run once.
@@ -95,13 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.min_n == 0 || args.max_n < args.min_n || args.reps == 0 {
         return Err("need 0 < min-n ≤ max-n and reps ≥ 1".into());
     }
-    let params = SkelParams {
-        tol: args.tol,
-        leaf_size: args.leaf,
-        eta: args.eta,
-        parallel: !args.arena_order,
-        ..Default::default()
-    };
+    let order = if args.arena_order { EliminationOrder::Arena } else { EliminationOrder::Waves };
+    let params = SkelParams::default().tol(args.tol).leaf_size(args.leaf).eta(args.eta).order(order);
     let mut jsonl = common::open_jsonl(args.jsonl.as_deref())?;
     let base = serde_json::json!({
         "started": common::unix_time(), "kernel": args.kernel, "geometry": args.geometry,
@@ -128,10 +123,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     while n <= args.max_n {
         let points = hmatrix::geometry::Geometry::from_name(&args.geometry)?.generate(n, 42)?;
         let kernel = hmatrix::kernel::RadialKernel::from_name(&args.kernel)?;
-        let src = hmatrix::source::KernelSource::new(points.clone(), kernel, args.nugget)?;
+        let src = hmatrix::source::KernelSource::new(points, kernel, args.nugget)?;
         let shift = (0..n).map(|i| src.entry(i, i)).sum::<f64>() / n as f64;
         let t0 = Instant::now();
-        let sk = Skeletonization::new(&src, &points, 1, params.clone())?;
+        let sk = Skeletonization::new(&src, params.clone())?;
         let setup_s = t0.elapsed().as_secs_f64();
         let reps = if n > 262144 { 1 } else { args.reps };
         let (times, f) = common::timed(reps, || sk.ldlt(shift));
@@ -140,12 +135,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let max_skel = f.levels.iter().map(|l| l.max_skeleton).max().unwrap_or(0);
         let top = f.levels.iter().find(|l| l.max_skeleton == 0).map_or(0, |l| l.max_active);
         let ulv = if n <= args.ulv_max_n {
-            let hp = H2Params { tol: args.tol, leaf_size: args.ulv_leaf, ..Default::default() };
             let t0 = Instant::now();
-            let h = H2Matrix::build(&src as &dyn EntrySource, &points, 1, hp, None)?;
+            let h = H2Matrix::builder(&src).tol(args.tol).leaf_size(args.ulv_leaf).build()?;
+            let plan = UlvPlan::new(&h, PlanParams::default())?;
             let build_s = t0.elapsed().as_secs_f64();
-            let (t, l) = common::timed(reps, || Ldlt::new(&h, shift).map(|l| l.inertia()));
-            Some((build_s, common::median(t), h.report().memory_bytes, l?.negative))
+            let (t, l) = common::timed(reps, || plan.ldlt(shift).map(|l| l.inertia()));
+            Some((build_s, common::median(t), h.memory_bytes() + plan.memory_bytes(), l?.negative))
         } else {
             None
         };

@@ -6,8 +6,8 @@ mod dos;
 
 use faer::Side;
 use hmatrix::eigen::{EigParams, Spectrum};
-use hmatrix::geometry::Points;
-use hmatrix::h2::{H2Matrix, H2Params};
+use hmatrix::factor::{PlanParams, UlvPlan};
+use hmatrix::h2::H2Matrix;
 use hmatrix::source::DenseSource;
 
 fn c60() -> (DenseSource, Vec<f64>) {
@@ -24,13 +24,14 @@ fn below(ev: &[f64], s: f64) -> usize {
 #[test]
 fn grid_counts_and_fermi_level_match_dense_eigenvalues() {
     let (src, ev) = c60();
-    let params = H2Params { tol: 1e-10, leaf_size: 32, ..Default::default() };
-    let h = H2Matrix::build(&src, &Points::index_line(240).unwrap(), 1, params, None).unwrap();
-    let s = Spectrum::new(&h, &src, &EigParams::default()).unwrap();
+    // no points: the indices are clustered in order (the points of a line)
+    let h = H2Matrix::builder(&src).tol(1e-10).leaf_size(32).build().unwrap();
+    let plan = UlvPlan::new(&h, PlanParams::default()).unwrap();
+    let s = Spectrum::new(&plan, &EigParams::default()).unwrap();
     let (delta, norm) = (s.stats().error_estimate, s.stats().norm_estimate);
     let shifts = dos::grid(-1.4, 0.6, 101).unwrap();
     assert_eq!((shifts[0], shifts[100]), (-1.4, 0.6));
-    let counts = dos::count_grid(&h, &shifts, delta, norm).unwrap();
+    let counts = dos::count_grid(&plan, &shifts, delta, norm).unwrap();
     for c in &counts {
         assert_eq!(c.uncertain, 0, "σ = {} within δ of an eigenvalue", c.shift);
         assert_eq!(c.count, below(&ev, c.shift), "ν({})", c.shift);
@@ -41,7 +42,7 @@ fn grid_counts_and_fermi_level_match_dense_eigenvalues() {
     let total: f64 = heights.iter().zip(edges.windows(2)).map(|(h, e)| h * (e[1] - e[0])).sum();
     assert!((total - 240.0).abs() < 1e-9, "{total}");
     // HOMO λ_120, LUMO λ_121: brackets contain the dense values, the Fermi level is in the gap
-    let f = dos::refine_fermi(&h, &counts, 120, 20, norm).unwrap();
+    let f = dos::refine_fermi(&plan, &counts, 120, 20, norm).unwrap();
     assert_eq!(f.counts, 40);
     let (homo, lumo) = (ev[119], ev[120]);
     assert!(f.homo.lower - delta <= homo && homo <= f.homo.upper + delta, "{:?} vs {homo}", f.homo);
@@ -51,8 +52,8 @@ fn grid_counts_and_fermi_level_match_dense_eigenvalues() {
     let (g0, g1) = f.gap(delta);
     assert!(g0 <= lumo - homo && lumo - homo <= g1 && g1 - g0 < 1e-7, "[{g0}, {g1}]");
     // a window without λ_121 cannot place the Fermi level
-    let window = dos::count_grid(&h, &dos::grid(-1.4, 0.13, 11).unwrap(), delta, norm).unwrap();
-    assert!(dos::refine_fermi(&h, &window, 120, 4, norm).unwrap_err().contains("λ_121"));
+    let window = dos::count_grid(&plan, &dos::grid(-1.4, 0.13, 11).unwrap(), delta, norm).unwrap();
+    assert!(dos::refine_fermi(&plan, &window, 120, 4, norm).unwrap_err().contains("λ_121"));
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! The commands. Each prints one JSON object (`--json`) or the same fields as text.
 
 use crate::args::{Cli, Command, Common, Factorization, Method};
-use crate::problem::{self, progress_bar};
+use crate::problem::{self, progress_bar, BuildProgress};
 use faer::Mat;
 use hmatrix::eigen::{certify, EigParams, Eigenvalue, SkelEigParams, SkelSpectrum, Spectrum};
-use hmatrix::factor::skel::{SkelParams, Skeletonization};
-use hmatrix::factor::{Cholesky, Ldlt};
+use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
+use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::h2::H2Matrix;
 use hmatrix::{Error, Result};
 use serde_json::{json, Value};
@@ -36,7 +36,8 @@ fn dispatch(cmd: Command) -> Result<()> {
     match cmd {
         Command::Info(c) => info(&c),
         Command::Matvec { common, x, out } => {
-            let (h, _) = setup(&common)?;
+            let (p, bar) = setup(&common)?;
+            let h = problem::build(&p, &common, &bar)?;
             let xm = read_vectors(&x, h.n())?;
             let y = h.matvec(xm.as_ref());
             hmatrix::io::write_npy(&out, y.as_ref(), y.ncols() == 1)?;
@@ -44,10 +45,12 @@ fn dispatch(cmd: Command) -> Result<()> {
         }
         Command::Inertia { common, shift } => inertia(&common, shift),
         Command::Solve { common, rhs, out, method, shift } => {
-            let (h, _) = setup(&common)?;
+            let (p, bar) = setup(&common)?;
+            let h = problem::build(&p, &common, &bar)?;
             let b = read_vectors(&rhs, h.n())?;
+            let plan = plan(&h)?;
             let t = Instant::now();
-            let (x, used) = solve(&h, b.as_ref(), method, shift)?;
+            let (x, used) = solve(&plan, b.as_ref(), method, shift)?;
             let (ax, bn) = (h.matvec(x.as_ref()) - &x * faer::Scale(shift), b.norm_l2());
             hmatrix::io::write_npy(&out, x.as_ref(), x.ncols() == 1)?;
             let res = (&ax - &b).norm_l2() / bn.max(f64::MIN_POSITIVE);
@@ -57,14 +60,16 @@ fn dispatch(cmd: Command) -> Result<()> {
             )
         }
         Command::Logdet { common, method, shift } => {
-            let (h, _) = setup(&common)?;
+            let (p, bar) = setup(&common)?;
+            let h = problem::build(&p, &common, &bar)?;
+            let plan = plan(&h)?;
             let t = Instant::now();
             let (d, used) = match method {
-                Method::Ldl => (Ldlt::new(&h, shift)?.logdet(), "ldl"),
-                Method::Cholesky => (Cholesky::new(&h, shift)?.logdet(), "cholesky"),
-                Method::Auto => match Cholesky::new(&h, shift) {
+                Method::Ldl => (plan.ldlt(shift)?.logdet(), "ldl"),
+                Method::Cholesky => (plan.cholesky(shift)?.logdet(), "cholesky"),
+                Method::Auto => match plan.cholesky(shift) {
                     Ok(c) => (c.logdet(), "cholesky"),
-                    Err(Error::NotPositiveDefinite { .. }) => (Ldlt::new(&h, shift)?.logdet(), "ldl"),
+                    Err(Error::NotPositiveDefinite { .. }) => (plan.ldlt(shift)?.logdet(), "ldl"),
                     Err(e) => return Err(e),
                 },
             };
@@ -77,12 +82,12 @@ fn dispatch(cmd: Command) -> Result<()> {
             let query = Query { k, range, interval };
             match factorization {
                 Factorization::Ulv => {
-                    eig(common, query, EigParams { eig_tol, exact_limit, ..EigParams::default() })
+                    eig(common, query, EigParams::default().eig_tol(eig_tol).exact_limit(exact_limit))
                 }
                 Factorization::Skel => eig_skel(
                     common,
                     query,
-                    SkelEigParams { eig_tol, cuts_per_round, ..SkelEigParams::default() },
+                    SkelEigParams::default().eig_tol(eig_tol).cuts_per_round(cuts_per_round),
                 ),
             }
         }
@@ -110,41 +115,54 @@ fn dispatch(cmd: Command) -> Result<()> {
     }
 }
 
-fn setup(c: &Common) -> Result<(H2Matrix, problem::Problem)> {
+/// The problem and the progress bar of its construction (`problem::build` borrows both).
+fn setup(c: &Common) -> Result<(problem::Problem, BuildProgress)> {
     let p = problem::load(c)?;
-    let h = problem::build(&p, c)?;
-    Ok((h, p))
+    Ok((p, BuildProgress::new(c.json)))
+}
+
+/// The factorizations' plan, with the matrix's parallelism.
+fn plan<'h>(h: &'h H2Matrix<'h>) -> Result<UlvPlan<'h>> {
+    UlvPlan::new(h, PlanParams::default().par(h.params().par))
 }
 
 fn info(c: &Common) -> Result<()> {
-    let (h, p) = setup(c)?;
+    let (p, bar) = setup(c)?;
+    let h = problem::build(&p, c, &bar)?;
     let mut v = serde_json::to_value(h.report()).expect("serializable");
     v["problem"] = json!(p.name);
     emit(c, v)
 }
 
 fn inertia(c: &Common, shift: f64) -> Result<()> {
-    let (h, p) = setup(c)?;
+    let (p, bar) = setup(c)?;
+    let h = problem::build(&p, c, &bar)?;
+    let plan = plan(&h)?;
     let t = Instant::now();
-    let f = Ldlt::new(&h, shift)?;
+    let f = plan.ldlt(shift)?;
     let time = t.elapsed().as_secs_f64();
-    let delta = hmatrix::eigen::factored_error_estimate(&h, p.src.as_ref(), 32, 0x5eed)?
+    let delta = hmatrix::eigen::factored_error_estimate(&plan, 32, 0x5eed)?
         + 1e-12 * hmatrix::eigen::norm2_estimate(&h, 0x5eed);
     let i = f.inertia();
-    let ci = certify(&h, i, shift, delta)?;
+    let ci = certify(&plan, i, shift, delta)?;
     emit(
         c,
         json!({"n": h.n(), "shift": shift, "negative": i.negative, "zero": i.zero, "positive": i.positive, "uncertain": ci.uncertain, "error_estimate": delta, "time_factor_s": time}),
     )
 }
 
-fn solve(h: &H2Matrix, b: faer::MatRef<'_, f64>, m: Method, shift: f64) -> Result<(Mat<f64>, &'static str)> {
+fn solve(
+    plan: &UlvPlan<'_>,
+    b: faer::MatRef<'_, f64>,
+    m: Method,
+    shift: f64,
+) -> Result<(Mat<f64>, &'static str)> {
     Ok(match m {
-        Method::Ldl => (Ldlt::new(h, shift)?.solve(b), "ldl"),
-        Method::Cholesky => (Cholesky::new(h, shift)?.solve(b), "cholesky"),
-        Method::Auto => match Cholesky::new(h, shift) {
+        Method::Ldl => (plan.ldlt(shift)?.solve(b), "ldl"),
+        Method::Cholesky => (plan.cholesky(shift)?.solve(b), "cholesky"),
+        Method::Auto => match plan.cholesky(shift) {
             Ok(f) => (f.solve(b), "cholesky"),
-            Err(Error::NotPositiveDefinite { .. }) => (Ldlt::new(h, shift)?.solve(b), "ldl"),
+            Err(Error::NotPositiveDefinite { .. }) => (plan.ldlt(shift)?.solve(b), "ldl"),
             Err(e) => return Err(e),
         },
     })
@@ -216,10 +234,13 @@ fn default_problem(c: &mut Common) -> bool {
 fn eig(mut c: Common, q: Query, params: EigParams) -> Result<()> {
     let default_problem = default_problem(&mut c);
     let t0 = Instant::now();
-    let (h, p) = setup(&c)?;
+    let (p, bar) = setup(&c)?;
+    let h = problem::build(&p, &c, &bar)?;
+    // the plan's precomputations were part of the construction before the plan existed
+    let plan = plan(&h)?;
     let time_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let s = Spectrum::new(&h, p.src.as_ref(), &params)?;
+    let s = Spectrum::new(&plan, &params)?;
     let n = h.n();
     let vals = answer(&s, &q, n, default_problem, c.json)?;
     let st = s.stats();
@@ -229,7 +250,7 @@ fn eig(mut c: Common, q: Query, params: EigParams) -> Result<()> {
         "shifts_moved": st.shifts_moved, "error_estimate": st.error_estimate, "eig_tol": st.eig_tol,
         "sharpened": st.sharpened, "exact_products": st.exact_products,
         "time_build_s": time_build, "time_eig_s": t1.elapsed().as_secs_f64(),
-        "max_rank": h.report().max_rank, "memory_bytes": h.report().memory_bytes}),
+        "max_rank": h.report().max_rank, "memory_bytes": h.memory_bytes() + plan.memory_bytes()}),
     )
 }
 
@@ -239,10 +260,9 @@ fn eig_skel(mut c: Common, q: Query, params: SkelEigParams) -> Result<()> {
     let p = problem::load(&c)?;
     let t0 = Instant::now();
     // arena order (fewer flops than waves): `--cuts-per-round` concurrent shifts fill the
-    // cores (`SkelParams::parallel`)
-    let sp =
-        SkelParams { tol: c.tol, leaf_size: c.leaf, eta: c.eta, parallel: false, ..SkelParams::default() };
-    let sk = Skeletonization::new(p.src.as_ref(), &p.points, p.group, sp)?;
+    // cores (`SkelParams::order`)
+    let sp = SkelParams::default().tol(c.tol).leaf_size(c.leaf).eta(c.eta).order(EliminationOrder::Arena);
+    let sk = Skeletonization::new(p.src.as_ref(), sp)?;
     let time_build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let s = SkelSpectrum::new(&sk, &params)?;
@@ -277,7 +297,7 @@ fn read_vectors(path: &std::path::Path, n: usize) -> Result<Mat<f64>> {
             found: x.nrows(),
         });
     }
-    hmatrix::io::check_finite(x.as_ref())?;
+    hmatrix::source::check_finite(x.as_ref())?;
     Ok(x)
 }
 

@@ -2,19 +2,17 @@
 
 use crate::args::{Adm, Common, Span};
 use hmatrix::block::Admissibility;
-use hmatrix::geometry::{Geometry, Points};
-use hmatrix::h2::{BasisSpan, H2Matrix, H2Params};
+use hmatrix::geometry::Geometry;
+use hmatrix::h2::{BasisSpan, H2Matrix, H2Params, Progress};
 use hmatrix::kernel::RadialKernel;
 use hmatrix::source::{DenseSource, EntrySource, KernelSource};
 use hmatrix::{Error, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-/// A problem ready to build.
+/// A problem ready to build: the source carries its points (and orbitals per point).
 pub struct Problem {
     pub src: Box<dyn EntrySource>,
-    pub points: Points,
-    pub group: usize,
     pub name: String,
 }
 
@@ -25,9 +23,9 @@ pub fn load(c: &Common) -> Result<Problem> {
             return Err(Error::invalid("problem", "--elses with another source", "--elses FILE.xyz alone"));
         }
         let (_, atoms) = hmatrix::io::read_xyz(path)?;
-        let src = hmatrix::elses::ElsesSource::new(atoms.clone())?;
+        let src = hmatrix::elses::ElsesSource::new(atoms)?;
         let name = format!("ELSES carbon TB, {}", path.display());
-        return Ok(Problem { src: Box::new(src), points: atoms, group: hmatrix::elses::ORBITALS, name });
+        return Ok(Problem { src: Box::new(src), name });
     }
     if let Some(path) = &c.matrix {
         if c.kernel.is_some() || c.geometry.is_some() {
@@ -38,14 +36,18 @@ pub fn load(c: &Common) -> Result<Problem> {
             ));
         }
         let a = hmatrix::io::read_matrix(path)?;
-        let n = a.nrows();
-        let points = match &c.points {
-            Some(p) => hmatrix::io::read_points(p)?,
-            None => Points::index_line(n)?,
-        };
-        let group = group_for(n, points.len())?;
+        let points = c.points.as_deref().map(hmatrix::io::read_points).transpose()?;
+        if let Some(points) = &points {
+            // before the matrix's own checks, as ever
+            group_for(a.nrows(), points.len())?;
+        }
         let src = DenseSource::new(a)?;
-        return Ok(Problem { src: Box::new(src), points, group, name: path.display().to_string() });
+        // without points, the indices are clustered in order (the points of a line)
+        let src = match points {
+            Some(points) => src.with_points(points)?,
+            None => src,
+        };
+        return Ok(Problem { src: Box::new(src), name: path.display().to_string() });
     }
     let Some(kname) = &c.kernel else {
         return Err(Error::invalid(
@@ -68,11 +70,12 @@ pub fn load(c: &Common) -> Result<Problem> {
             return Err(Error::invalid("geometry", "both", "either --geometry or --points"))
         }
     };
-    let src = KernelSource::new(points.clone(), kernel, c.nugget)?;
-    Ok(Problem { src: Box::new(src), points, group: 1, name })
+    let src = KernelSource::new(points, kernel, c.nugget)?;
+    Ok(Problem { src: Box::new(src), name })
 }
 
-/// Orbitals per point: 1, or n / #points when a matrix comes with atom positions.
+/// Orbitals per point: n / #points when a matrix comes with atom positions (the check of
+/// [`DenseSource::with_points`], done before the matrix is validated).
 fn group_for(n: usize, np: usize) -> Result<usize> {
     if np == 0 || n % np != 0 {
         return Err(Error::SizeMismatch {
@@ -86,20 +89,18 @@ fn group_for(n: usize, np: usize) -> Result<usize> {
 
 /// The construction parameters of the options.
 pub fn params(c: &Common) -> H2Params {
-    H2Params {
-        tol: c.tol,
-        max_rank: c.max_rank,
-        leaf_size: c.leaf,
-        admissibility: match c.admissibility {
+    H2Params::default()
+        .tol(c.tol)
+        .max_rank(c.max_rank)
+        .leaf_size(c.leaf)
+        .admissibility(match c.admissibility {
             Adm::Strong => Admissibility::Strong { eta: c.eta },
             Adm::Weak => Admissibility::Weak,
-        },
-        basis: match c.basis {
+        })
+        .basis(match c.basis {
             Span::NearAndFar => BasisSpan::NearAndFar,
             Span::FarOnly => BasisSpan::FarOnly,
-        },
-        ..H2Params::default()
-    }
+        })
 }
 
 /// A progress bar on a terminal (never in JSON mode or when stderr is redirected).
@@ -117,18 +118,30 @@ pub fn progress_bar(json: bool, msg: &str) -> Option<ProgressBar> {
     Some(pb)
 }
 
-/// Builds the H² matrix with a progress bar on a terminal.
-pub fn build(p: &Problem, c: &Common) -> Result<H2Matrix> {
-    let pb = progress_bar(c.json, "building H² matrix");
-    let cb = |stage: &str, done: usize, total: usize| {
-        if let Some(pb) = &pb {
+/// The construction's progress bar on a terminal (none in JSON mode or when stderr is
+/// redirected). The caller holds it: the matrix borrows it for its lifetime's sake.
+pub struct BuildProgress(Option<ProgressBar>);
+
+impl BuildProgress {
+    pub fn new(json: bool) -> Self {
+        BuildProgress(progress_bar(json, "building H² matrix"))
+    }
+}
+
+impl Progress for BuildProgress {
+    fn report(&self, stage: &str, done: usize, total: usize) {
+        if let Some(pb) = &self.0 {
             pb.set_length(total as u64);
             pb.set_position(done as u64);
             pb.set_message(format!("building H² matrix: {stage}"));
         }
-    };
-    let h = H2Matrix::build(p.src.as_ref(), &p.points, p.group, params(c), Some(&cb));
-    if let Some(pb) = pb {
+    }
+}
+
+/// Builds the H² matrix of the problem's source, reporting to `progress`.
+pub fn build<'s>(p: &'s Problem, c: &Common, progress: &'s BuildProgress) -> Result<H2Matrix<'s>> {
+    let h = H2Matrix::builder(p.src.as_ref()).params(params(c)).progress(progress).build();
+    if let Some(pb) = &progress.0 {
         pb.finish_and_clear();
     }
     h

@@ -27,7 +27,7 @@ use crate::dense::{gemm, row_id_of_transpose};
 use crate::error::{Error, Result};
 use crate::factor::pivot::{Bk, BlockFactor};
 use crate::factor::{Inertia, LogDet};
-use crate::h2::build::entries;
+use crate::source::entries;
 use crate::source::EntrySource;
 use faer::{Mat, MatRef};
 

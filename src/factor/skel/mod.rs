@@ -32,15 +32,32 @@ use crate::block::{Admissibility, BlockTree};
 use crate::cluster::ClusterTree;
 use crate::error::{Error, Result};
 use crate::geometry::Points;
-use crate::h2::build::validate_compression;
-use crate::h2::sample;
-use crate::source::EntrySource;
+use crate::par::{default_par, Par};
+use crate::sample::{self, validate_compression};
+use crate::source::{located, EntrySource};
 use eliminate::{Ctx, State};
 use std::time::Instant;
 use store::Store;
 
+/// The order in which the clusters of one level are eliminated. Each order is
+/// deterministic and independent of the thread count; the two give different, equally
+/// accurate, factorizations (the numbers change with the order, not with the threads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EliminationOrder {
+    /// Waves of clusters with disjoint reaches, each wave's clusters in parallel on the
+    /// current rayon pool (default). Waves cost more flops (their clusters meet
+    /// un-eliminated neighbours: yukawa sphere, N = 65536, tol 1e-5: 6.2 s on one core
+    /// against 4.8 s in arena order, 4.0 s on two) but put every core on one factorization.
+    #[default]
+    Waves,
+    /// One cluster after the other in arena order: the cheaper order when concurrent
+    /// shifts fill the cores (bisection).
+    Arena,
+}
+
 /// Parameters of [`Skeletonization`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SkelParams {
     /// Relative tolerance of each interpolative decomposition: a skeleton index is kept
     /// while its pivot exceeds `tol` times the largest pivot of the sampled far block row
@@ -56,21 +73,40 @@ pub struct SkelParams {
     pub eta: f64,
     /// Far-field sample size per cluster, in points (default 96).
     pub far_samples: usize,
-    /// Eliminate each level in parallel waves of clusters with disjoint reaches on the
-    /// current rayon pool (default true), else one cluster after the other in arena
-    /// order. Waves cost more flops (their clusters meet un-eliminated neighbours: yukawa
-    /// sphere, N = 65536, tol 1e-5: 6.2 s on one core against 4.8 s in arena order, 4.0 s
-    /// on two) but put every core on one factorization; the arena order is the cheaper one
-    /// when concurrent shifts fill the cores (bisection). Each order is deterministic and
-    /// independent of the thread count; the two give different, equally accurate, factorizations.
-    pub parallel: bool,
+    /// The elimination order of each level (default waves).
+    pub order: EliminationOrder,
+    /// Parallelism of the far-field sampling (default: the current rayon pool; same
+    /// results for any value).
+    pub par: Par,
 }
 
 impl Default for SkelParams {
     fn default() -> Self {
-        Self { tol: 1e-8, leaf_size: 128, eta: 1.0, far_samples: 96, parallel: true }
+        Self {
+            tol: 1e-8,
+            leaf_size: 128,
+            eta: 1.0,
+            far_samples: 96,
+            order: EliminationOrder::default(),
+            par: default_par(),
+        }
     }
 }
+
+setters!(SkelParams {
+    /// Sets the ID tolerance.
+    tol: f64,
+    /// Sets the maximum leaf size.
+    leaf_size: usize,
+    /// Sets the strong admissibility η.
+    eta: f64,
+    /// Sets the far-field sample size per cluster.
+    far_samples: usize,
+    /// Sets the elimination order.
+    order: EliminationOrder,
+    /// Sets the parallelism of the sampling.
+    par: Par,
+});
 
 /// The shift-independent part: source, cluster tree, near/far partition, far samples.
 pub struct Skeletonization<'a> {
@@ -114,18 +150,19 @@ pub struct SkelLdlt {
 }
 
 impl<'a> Skeletonization<'a> {
-    /// Prepares the factorizations of `src − σI` on `points` (`group` consecutive
-    /// indices per point, as in [`crate::h2::H2Matrix::build`]).
+    /// Prepares the factorizations of `src − σI`, on the source's points
+    /// ([`EntrySource::points`]; the indices in order when it has none).
     ///
     /// # Errors
-    /// [`Error::SizeMismatch`] if `group · points.len() ≠ src.n()`;
-    /// [`Error::InvalidParameter`] for `group = 0`, `tol ∉ (0, 1)`, `leaf_size = 0`,
-    /// `far_samples = 0` or `η` not finite and positive.
-    pub fn new(src: &'a dyn EntrySource, points: &Points, group: usize, params: SkelParams) -> Result<Self> {
-        validate(src, points, group, &params)?;
-        let tree = ClusterTree::new(points, params.leaf_size, group);
+    /// [`Error::SizeMismatch`] if the source's points do not match its dimension;
+    /// [`Error::InvalidParameter`] for `tol ∉ (0, 1)`, `leaf_size = 0`, `far_samples = 0`
+    /// or `η` not finite and positive; [`Error::Empty`] for a source of dimension 0.
+    pub fn new(src: &'a dyn EntrySource, params: SkelParams) -> Result<Self> {
+        let (points, group) = located(src)?;
+        validate(src, &points, group, &params)?;
+        let tree = ClusterTree::new(&points, params.leaf_size, group);
         let blocks = BlockTree::new(&tree, Admissibility::Strong { eta: params.eta });
-        let far = sample::far_samples(&tree, &blocks, params.far_samples, params.parallel)
+        let far = sample::far_samples(&tree, &blocks, params.far_samples, params.par)
             .into_iter()
             .map(|pts| sample::expand(&pts, group).collect())
             .collect();
@@ -174,11 +211,12 @@ impl<'a> Skeletonization<'a> {
         let mut levels = Vec::with_capacity(tree.depth() + 1);
         for l in (0..=tree.depth()).rev() {
             let max_active = tree.level(l).map(|c| st.active[c.idx()].len()).max().unwrap_or(0);
-            if self.params.parallel {
-                wave::eliminate_level(&ctx, &mut st, l)?;
-            } else {
-                for c in tree.level(l) {
-                    eliminate::eliminate(&ctx, &mut st, c, l)?;
+            match self.params.order {
+                EliminationOrder::Waves => wave::eliminate_level(&ctx, &mut st, l)?,
+                EliminationOrder::Arena => {
+                    for c in tree.level(l) {
+                        eliminate::eliminate(&ctx, &mut st, c, l)?;
+                    }
                 }
             }
             let sizes = tree.level(l).map(|c| st.active[c.idx()].len());
@@ -201,7 +239,7 @@ impl<'a> Skeletonization<'a> {
 }
 
 fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &SkelParams) -> Result<()> {
-    validate_compression(src, points, group, (p.tol, p.leaf_size, p.far_samples))?;
+    validate_compression(src.n(), points, group, (p.tol, p.leaf_size, p.far_samples))?;
     if !(p.eta.is_finite() && p.eta > 0.0) {
         return Err(Error::invalid("eta", p.eta, "a finite positive number"));
     }

@@ -2,7 +2,7 @@
 //! geometry, an explicit matrix file, or an ELSES tight-binding crystal.
 
 use clap::Args;
-use hmatrix::geometry::{Geometry, Points};
+use hmatrix::geometry::Geometry;
 use hmatrix::kernel::RadialKernel;
 use hmatrix::source::{DenseSource, EntrySource, KernelSource};
 use std::path::{Path, PathBuf};
@@ -37,11 +37,10 @@ pub struct ProblemArgs {
     pub name: Option<String>,
 }
 
-/// A loaded problem: its entries, the points the H² matrix clusters, orbitals per point.
+/// A loaded problem: its entries (with the points the H² matrix clusters, and orbitals per
+/// point, where the source has them).
 pub struct Problem {
     pub src: Box<dyn EntrySource>,
-    pub points: Points,
-    pub group: usize,
     pub name: String,
 }
 
@@ -53,24 +52,24 @@ pub fn load(p: &ProblemArgs) -> Result<Problem, BoxError> {
     match (&p.elses, &p.matrix, kernel_opts) {
         (Some(path), None, false) => {
             let (_, atoms) = hmatrix::io::read_xyz(path)?;
-            let src = hmatrix::elses::ElsesSource::new(atoms.clone())?;
+            let src = hmatrix::elses::ElsesSource::new(atoms)?;
             let name = name_or(p, || file_stem(path));
-            Ok(Problem { src: Box::new(src), points: atoms, group: hmatrix::elses::ORBITALS, name })
+            Ok(Problem { src: Box::new(src), name })
         }
         (None, Some(path), false) => {
             let a = hmatrix::io::read_matrix(path)?;
-            let points = Points::index_line(a.nrows())?;
             let name = name_or(p, || file_stem(path));
-            Ok(Problem { src: Box::new(DenseSource::new(a)?), points, group: 1, name })
+            // no points: the indices are clustered in order (the points of a line)
+            Ok(Problem { src: Box::new(DenseSource::new(a)?), name })
         }
         (None, None, true) => {
             let (Some(k), Some(g), Some(n)) = (&p.kernel, &p.geometry, p.n) else {
                 return Err("a kernel problem needs --kernel, --geometry and --n".into());
             };
             let points = Geometry::from_name(g)?.generate(n, p.seed)?;
-            let src = KernelSource::new(points.clone(), RadialKernel::from_name(k)?, p.nugget)?;
+            let src = KernelSource::new(points, RadialKernel::from_name(k)?, p.nugget)?;
             let name = name_or(p, || format!("{k}-{g}"));
-            Ok(Problem { src: Box::new(src), points, group: 1, name })
+            Ok(Problem { src: Box::new(src), name })
         }
         _ => {
             Err("give exactly one problem: --kernel K --geometry G --n N, --matrix FILE or --elses FILE.xyz"

@@ -5,8 +5,7 @@
 //! Shared by `examples/density_of_states.rs` and `tests/dos.rs` (included by path).
 
 use hmatrix::eigen::certified_inertia;
-use hmatrix::factor::Ldlt;
-use hmatrix::h2::H2Matrix;
+use hmatrix::factor::UlvPlan;
 use hmatrix::Error;
 use rayon::prelude::*;
 
@@ -46,14 +45,19 @@ fn nudge(sigma: f64, scale: f64, attempt: usize) -> f64 {
 ///
 /// # Errors
 /// Factorization errors other than a singular shift (moved up to three times).
-pub fn count_grid(h: &H2Matrix, shifts: &[f64], delta: f64, scale: f64) -> hmatrix::Result<Vec<GridCount>> {
+pub fn count_grid(
+    plan: &UlvPlan<'_>,
+    shifts: &[f64],
+    delta: f64,
+    scale: f64,
+) -> hmatrix::Result<Vec<GridCount>> {
     shifts
         .par_iter()
         .map(|&sigma| {
             let mut last = Error::ShiftUncertain { shift: sigma };
             for attempt in 0..4 {
                 let s = nudge(sigma, scale, attempt);
-                match certified_inertia(h, s, delta) {
+                match certified_inertia(plan, s, delta) {
                     Ok(c) if c.inertia.zero == 0 => {
                         return Ok(GridCount { shift: s, count: c.inertia.negative, uncertain: c.uncertain })
                     }
@@ -71,9 +75,9 @@ pub fn count_grid(h: &H2Matrix, shifts: &[f64], delta: f64, scale: f64) -> hmatr
 ///
 /// # Errors
 /// As [`count_grid`].
-pub fn count(h: &H2Matrix, sigma: f64, scale: f64) -> hmatrix::Result<usize> {
+pub fn count(plan: &UlvPlan<'_>, sigma: f64, scale: f64) -> hmatrix::Result<usize> {
     for attempt in 0..4 {
-        match Ldlt::new(h, nudge(sigma, scale, attempt)) {
+        match plan.ldlt(nudge(sigma, scale, attempt)) {
             Ok(f) if f.inertia().zero == 0 => return Ok(f.inertia().negative),
             Ok(_) | Err(Error::NonFinitePivot { .. }) => {}
             Err(e) => return Err(e),
@@ -138,7 +142,7 @@ fn grid_bracket(grid: &[GridCount], k: usize) -> Result<Bracket, String> {
 
 /// `steps` bisection counts on the grid bracket of `λ_k`; returns the bracket and the
 /// number of counts.
-fn bisect(h: &H2Matrix, mut b: Bracket, steps: usize, scale: f64) -> Result<(Bracket, usize), String> {
+fn bisect(plan: &UlvPlan<'_>, mut b: Bracket, steps: usize, scale: f64) -> Result<(Bracket, usize), String> {
     let mut used = 0;
     for _ in 0..steps {
         let mid = 0.5 * (b.lower + b.upper);
@@ -146,7 +150,7 @@ fn bisect(h: &H2Matrix, mut b: Bracket, steps: usize, scale: f64) -> Result<(Bra
             break;
         }
         used += 1;
-        if count(h, mid, scale).map_err(|e| e.to_string())? >= b.k {
+        if count(plan, mid, scale).map_err(|e| e.to_string())? >= b.k {
             b.upper = mid;
         } else {
             b.lower = mid;
@@ -161,17 +165,17 @@ fn bisect(h: &H2Matrix, mut b: Bracket, steps: usize, scale: f64) -> Result<(Bra
 /// # Errors
 /// When λ_filled or λ_filled+1 lies outside the grid, or a factorization fails.
 pub fn refine_fermi(
-    h: &H2Matrix,
+    plan: &UlvPlan<'_>,
     grid: &[GridCount],
     filled: usize,
     steps: usize,
     scale: f64,
 ) -> Result<Fermi, String> {
-    if grid.is_empty() || filled == 0 || filled >= h.n() {
-        return Err(format!("cannot place the Fermi level: {filled} filled of {} states", h.n()));
+    if grid.is_empty() || filled == 0 || filled >= plan.n() {
+        return Err(format!("cannot place the Fermi level: {filled} filled of {} states", plan.n()));
     }
     let (h0, l0) = (grid_bracket(grid, filled)?, grid_bracket(grid, filled + 1)?);
-    let (homo, lumo) = rayon::join(|| bisect(h, h0, steps, scale), || bisect(h, l0, steps, scale));
+    let (homo, lumo) = rayon::join(|| bisect(plan, h0, steps, scale), || bisect(plan, l0, steps, scale));
     let ((homo, nh), (lumo, nl)) = (homo?, lumo?);
     let level = 0.25 * (homo.lower + homo.upper + lumo.lower + lumo.upper);
     Ok(Fermi { homo, lumo, level, counts: nh + nl })

@@ -7,21 +7,17 @@ pub mod dos;
 pub mod plot;
 pub mod report;
 
-use hmatrix::geometry::{Geometry, Points};
+use hmatrix::geometry::Geometry;
 use hmatrix::kernel::RadialKernel;
 use hmatrix::source::KernelSource;
 use std::path::Path;
 use std::time::Instant;
 
-/// The kernel matrix of a built-in geometry with the benchmarks' fixed seed (42).
-pub fn kernel_problem(
-    kernel: &str,
-    geometry: &str,
-    n: usize,
-) -> hmatrix::Result<(Points, KernelSource<RadialKernel>)> {
+/// The kernel matrix of a built-in geometry with the benchmarks' fixed seed (42); the
+/// source carries the points.
+pub fn kernel_problem(kernel: &str, geometry: &str, n: usize) -> hmatrix::Result<KernelSource<RadialKernel>> {
     let points = Geometry::from_name(geometry)?.generate(n, 42)?;
-    let src = KernelSource::new(points.clone(), RadialKernel::from_name(kernel)?, 0.0)?;
-    Ok((points, src))
+    KernelSource::new(points, RadialKernel::from_name(kernel)?, 0.0)
 }
 
 /// Opens a JSONL file for appending (creating its folder), or `None` without a path.

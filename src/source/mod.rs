@@ -4,6 +4,12 @@
 //! source never has to hold the N×N matrix: kernels evaluate on demand, explicit
 //! matrices are read once, and any closure with a geometry can be compressed.
 
+mod check;
+mod exact;
+
+pub use check::{check_finite, check_symmetric};
+pub use exact::{checked_entries, entries, exact_product, to_dense};
+
 use crate::error::{Error, Result};
 use crate::geometry::Points;
 use crate::kernel::Kernel;
@@ -18,6 +24,18 @@ pub trait EntrySource: Send + Sync {
     ///
     /// `out` has shape `rows.len() × cols.len()`.
     fn block(&self, rows: &[usize], cols: &[usize], out: MatMut<'_, f64>);
+
+    /// The point cloud the indices live on: index `i` belongs to point `i / group()`.
+    /// `None` (the default): no geometry, and compressions cluster the indices in their
+    /// order (as the points `0, 1, …, n − 1` of a line).
+    fn points(&self) -> Option<&Points> {
+        None
+    }
+
+    /// Consecutive indices per point (default 1; 4 for the orbitals of an atom).
+    fn group(&self) -> usize {
+        1
+    }
 
     /// One entry `A[i, j]`.
     fn entry(&self, i: usize, j: usize) -> f64 {
@@ -64,6 +82,10 @@ impl<K: Kernel> EntrySource for KernelSource<K> {
         self.points.len()
     }
 
+    fn points(&self) -> Option<&Points> {
+        Some(&self.points)
+    }
+
     fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
         self.kernel.eval_block(&self.points, rows, cols, out.as_mut());
         if self.nugget != 0.0 {
@@ -78,9 +100,31 @@ impl<K: Kernel> EntrySource for KernelSource<K> {
     }
 }
 
-/// An explicit, validated symmetric matrix held in memory.
+/// An explicit, validated symmetric matrix held in memory, optionally with the points its
+/// indices live on.
 pub struct DenseSource {
     a: Mat<f64>,
+    located: Option<Located>,
+}
+
+/// Points attached to an explicit source: `n = group · points.len()`.
+struct Located {
+    points: Points,
+    group: usize,
+}
+
+impl Located {
+    /// `group = n / points.len()`, which must be a whole number.
+    fn new(n: usize, points: Points) -> Result<Self> {
+        if points.is_empty() || n % points.len() != 0 {
+            return Err(Error::SizeMismatch {
+                what: "points vs matrix dimension (a divisor of n)",
+                expected: n,
+                found: points.len(),
+            });
+        }
+        Ok(Located { group: n / points.len(), points })
+    }
 }
 
 impl DenseSource {
@@ -93,8 +137,18 @@ impl DenseSource {
         if a.nrows() == 0 || a.ncols() == 0 {
             return Err(Error::Empty);
         }
-        crate::io::check_symmetric(a.as_ref())?;
-        Ok(Self { a })
+        check_symmetric(a.as_ref())?;
+        Ok(Self { a, located: None })
+    }
+
+    /// Attaches the points the indices live on (`n / points.len()` consecutive indices per
+    /// point: atoms with several orbitals), used by the compressions to cluster the indices.
+    ///
+    /// # Errors
+    /// [`Error::SizeMismatch`] if `points.len()` does not divide `n`.
+    pub fn with_points(mut self, points: Points) -> Result<Self> {
+        self.located = Some(Located::new(self.a.nrows(), points)?);
+        Ok(self)
     }
 
     /// The matrix.
@@ -108,6 +162,14 @@ impl EntrySource for DenseSource {
         self.a.nrows()
     }
 
+    fn points(&self) -> Option<&Points> {
+        self.located.as_ref().map(|l| &l.points)
+    }
+
+    fn group(&self) -> usize {
+        self.located.as_ref().map_or(1, |l| l.group)
+    }
+
     fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
         for (b, &j) in cols.iter().enumerate() {
             let col = self.a.col(j);
@@ -118,23 +180,53 @@ impl EntrySource for DenseSource {
     }
 }
 
+/// The points of `src` and the indices per point: its own, or else the indices in order as
+/// points of a line (one index each).
+///
+/// # Errors
+/// [`Error::Empty`] for a source of dimension 0.
+pub(crate) fn located(src: &dyn EntrySource) -> Result<(std::borrow::Cow<'_, Points>, usize)> {
+    match src.points() {
+        Some(p) => Ok((std::borrow::Cow::Borrowed(p), src.group())),
+        None => Ok((std::borrow::Cow::Owned(Points::index_line(src.n())?), 1)),
+    }
+}
+
 /// Entries from a user closure `f(i, j)`, which must be symmetric and finite.
 pub struct FnSource<F> {
     n: usize,
     f: F,
+    located: Option<Located>,
 }
 
 impl<F: Fn(usize, usize) -> f64 + Send + Sync> FnSource<F> {
     /// Wraps `f` as an `n × n` symmetric matrix. Symmetry is the caller's promise
     /// (it is spot-checked by the construction's a-posteriori error estimate).
     pub fn new(n: usize, f: F) -> Self {
-        Self { n, f }
+        Self { n, f, located: None }
+    }
+
+    /// Attaches the points the indices live on, as [`DenseSource::with_points`].
+    ///
+    /// # Errors
+    /// [`Error::SizeMismatch`] if `points.len()` does not divide `n`.
+    pub fn with_points(mut self, points: Points) -> Result<Self> {
+        self.located = Some(Located::new(self.n, points)?);
+        Ok(self)
     }
 }
 
 impl<F: Fn(usize, usize) -> f64 + Send + Sync> EntrySource for FnSource<F> {
     fn n(&self) -> usize {
         self.n
+    }
+
+    fn points(&self) -> Option<&Points> {
+        self.located.as_ref().map(|l| &l.points)
+    }
+
+    fn group(&self) -> usize {
+        self.located.as_ref().map_or(1, |l| l.group)
     }
 
     fn block(&self, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
@@ -144,15 +236,6 @@ impl<F: Fn(usize, usize) -> f64 + Send + Sync> EntrySource for FnSource<F> {
             }
         }
     }
-}
-
-/// Assembles the whole matrix of a source densely (tests and small references only).
-pub fn to_dense(src: &dyn EntrySource) -> Mat<f64> {
-    let n = src.n();
-    let idx: Vec<usize> = (0..n).collect();
-    let mut a = Mat::zeros(n, n);
-    src.block(&idx, &idx, a.as_mut());
-    a
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Geometric samples of the far field, by farthest-point sampling (FPS).
+//! The sampling stage (after the block tree, before any compression): geometric samples of
+//! the far field by farthest-point sampling (FPS), and the parameter checks every
+//! compression of a source shares.
 //!
 //! `rep(c)`: up to `k` points spread over cluster `c` (bottom-up: FPS of the children's reps).
 //! `far(c)`: up to `k` points spread over the far field of `c` = everything admissible to
@@ -6,21 +8,22 @@
 //! of `c`'s admissible partners). Sampling the far field is harmless for the accuracy
 //! (../shared/research/proto-ldl.md §3.4); the near field is never sampled.
 
-use super::build::pmap;
 use crate::block::BlockTree;
 use crate::cluster::{ClusterId, ClusterTree};
+use crate::error::{Error, Result};
 use crate::geometry::{dist, Points};
+use crate::par::{pmap, Par};
 
 /// Point ids (not matrix indices) of the far-field sample of every cluster, by arena id.
-/// The clusters of one level are sampled in parallel when `parallel` (same result).
-pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize, parallel: bool) -> Vec<Vec<usize>> {
+/// The clusters of one level are sampled in parallel when `par` asks for it (same result).
+pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize, par: Par) -> Vec<Vec<usize>> {
     let nc = (2 << tree.depth()) - 1;
     let g = tree.group();
     let pts = tree.points();
     let mut rep: Vec<Vec<usize>> = vec![Vec::new(); nc];
     for l in (0..=tree.depth()).rev() {
         let ids: Vec<ClusterId> = tree.level(l).collect();
-        let out = pmap(parallel, &ids, |&c| {
+        let out = pmap(par, &ids, |&c| {
             let cand: Vec<usize> = match tree.children(c) {
                 None => tree.indices(c).iter().step_by(g).map(|&u| u / g).collect(),
                 Some([a, b]) => rep[a.idx()].iter().chain(&rep[b.idx()]).copied().collect(),
@@ -34,7 +37,7 @@ pub(crate) fn far_samples(tree: &ClusterTree, adm: &BlockTree, k: usize, paralle
     let mut far: Vec<Vec<usize>> = vec![Vec::new(); nc];
     for l in 1..=tree.depth() {
         let ids: Vec<ClusterId> = tree.level(l).collect();
-        let out = pmap(parallel, &ids, |&c| {
+        let out = pmap(par, &ids, |&c| {
             let parent = tree.parent(c).expect("level ≥ 1");
             // the parent's far field, thinned to k points, plus k/4 points of each of
             // c's own admissible partners: the closest far field stays densely sampled
@@ -106,6 +109,36 @@ pub(crate) fn near_partners(adm: &BlockTree, c: ClusterId) -> &[ClusterId] {
     adm.close(c)
 }
 
+/// The checks every compression of a source on `points` needs: `group ≥ 1`, matching
+/// sizes, `tol ∈ (0, 1)`, positive leaf size and far-sample size.
+pub(crate) fn validate_compression(
+    n: usize,
+    points: &Points,
+    group: usize,
+    (tol, leaf_size, far_samples): (f64, usize, usize),
+) -> Result<()> {
+    if group == 0 {
+        return Err(Error::invalid("group", group, "a positive integer"));
+    }
+    if points.len() * group != n {
+        return Err(Error::SizeMismatch {
+            what: "points × group vs matrix dimension",
+            expected: n,
+            found: points.len() * group,
+        });
+    }
+    if !(tol > 0.0 && tol < 1.0) {
+        return Err(Error::invalid("tol", tol, "a number in (0, 1)"));
+    }
+    if leaf_size == 0 {
+        return Err(Error::invalid("leaf size", 0, "a positive integer"));
+    }
+    if far_samples == 0 {
+        return Err(Error::invalid("far_samples", 0, "a positive integer"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,7 +150,8 @@ mod tests {
         let pts = Geometry::from_name("sphere").unwrap().generate(3000, 4).unwrap();
         let tree = ClusterTree::new(&pts, 32, 1);
         let adm = BlockTree::new(&tree, crate::block::Admissibility::Strong { eta: 0.7 });
-        let (seq, par) = (far_samples(&tree, &adm, 48, false), far_samples(&tree, &adm, 48, true));
+        let (seq, par) =
+            (far_samples(&tree, &adm, 48, Par::Seq), far_samples(&tree, &adm, 48, Par::rayon(2)));
         // (the clusters near the root have no far field yet)
         assert!(seq.iter().filter(|s| !s.is_empty()).count() > seq.len() / 2, "most clusters are sampled");
         assert_eq!(seq, par);

@@ -1,5 +1,8 @@
 //! Kernels k(x, y) = f(‖x − y‖) that define a symmetric matrix A_ij = k(x_i, x_j) on a point cloud.
 
+mod radial;
+
+use crate::batch::{map_at_points, map_at_points_with, Simd};
 use crate::error::{Error, Result};
 use crate::geometry::Points;
 use faer::MatMut;
@@ -130,11 +133,11 @@ impl RadialKernel {
         }
     }
 
-    /// f(r), with the crate's own `exp` (`batch::exp`, within 2 ulp of libm's): the same
+    /// f(r), with the crate's own `exp` (`crate::batch::exp`, within 2 ulp of libm's): the same
     /// bits as the batched, SIMD evaluation of whole blocks.
     #[inline]
     pub fn radial(&self, r: f64) -> f64 {
-        crate::batch::radial_one(self, r)
+        radial::radial_one(self, r)
     }
 }
 
@@ -145,17 +148,17 @@ impl Kernel for RadialKernel {
     }
 
     fn eval_column(&self, points: &Points, rows: &[usize], y: &[f64], out: &mut [f64]) {
-        crate::batch::radial_at_points(self, &coordinate_columns(points, rows), y, out);
+        map_at_points(self, &coordinate_columns(points, rows), y, out);
     }
 
     /// The rows' coordinates are gathered once into columns (structure of arrays), then
-    /// each column of the block is one SIMD sweep ([`crate::batch::radial_at_points`]).
+    /// each column of the block is one SIMD sweep (`crate::batch::map_at_points`).
     fn eval_block(&self, points: &Points, rows: &[usize], cols: &[usize], mut out: MatMut<'_, f64>) {
         let xs = coordinate_columns(points, rows);
-        let simd = crate::batch::Simd::detect();
+        let simd = Simd::detect();
         let mut col = vec![0.0; rows.len()];
         for (b, &j) in cols.iter().enumerate() {
-            crate::batch::radial_at_points_with(simd, self, &xs, points.point(j), &mut col);
+            map_at_points_with(simd, self, &xs, points.point(j), &mut col);
             out.as_mut().col_mut(b).iter_mut().zip(&col).for_each(|(o, &v)| *o = v);
         }
     }

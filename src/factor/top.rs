@@ -19,10 +19,10 @@
 //! N = 8192: 376 → 514 → 530), so a level there costs rotations while it eliminates
 //! little, and one dense `LBLᵀ` of a lower level's skeletons can be cheaper.
 
-use super::build::pmap;
-use super::H2Matrix;
 use crate::cluster::ClusterId;
 use crate::dense::{gemm, mul};
+use crate::h2::H2Matrix;
+use crate::par::{pmap, Par};
 use faer::Mat;
 
 /// Largest dense top the automatic choice accepts (its matrix is stored, 8·n_top² bytes).
@@ -105,8 +105,9 @@ pub(crate) fn choose_level(h: &H2Matrix, requested: Option<usize>) -> usize {
     best.1
 }
 
-/// Assembles the shift-independent off-diagonal part of the top at `level` (≥ 1).
-pub(crate) fn assemble(h: &H2Matrix, level: usize) -> Top {
+/// Assembles the shift-independent off-diagonal part of the top at `level` (≥ 1) from the
+/// projected sibling blocks `sibling[p] = U_p1ᵀ Ã(p1, p2) U_p2`.
+pub(crate) fn assemble(h: &H2Matrix, sibling: &[Mat<f64>], level: usize, par: Par) -> Top {
     let tree = &h.tree;
     let mut offsets = vec![0];
     for c in tree.level(level) {
@@ -122,10 +123,10 @@ pub(crate) fn assemble(h: &H2Matrix, level: usize) -> Top {
     }
     for m in (0..level).rev() {
         let ids: Vec<ClusterId> = tree.level(m).collect();
-        let out = pmap(h.params.parallel, &ids, |&p| {
+        let out = pmap(par, &ids, |&p| {
             let [p1, p2] = tree.children(p).expect("above the top level");
             let (x1, x2) = (&x[p1.idx()], &x[p2.idx()]);
-            let block = mul(mul(x1.as_ref(), h.sibling[p.idx()].as_ref()).as_ref(), x2.transpose());
+            let block = mul(mul(x1.as_ref(), sibling[p.idx()].as_ref()).as_ref(), x2.transpose());
             let xp = (m > 0).then(|| {
                 let (e, r1) = (h.u(p), h.rank(p1));
                 let mut xp = Mat::zeros(x1.nrows() + x2.nrows(), e.ncols());
