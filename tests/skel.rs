@@ -332,6 +332,32 @@ fn skel_spectrum_rejects_bad_queries() {
     assert!(matches!(SkelSpectrum::new(&sk, &bad), Err(Error::InvalidParameter { .. })));
 }
 
+/// A NaN off the diagonal, found by the spectrum's Gershgorin rows, is named by its
+/// global row and column (it was reported as column 0).
+#[test]
+fn skel_spectrum_names_a_nan_entry() {
+    use hmatrix::eigen::{SkelEigParams, SkelSpectrum};
+    use hmatrix::source::FnSource;
+    let p = kernel_problem("yukawa", "sphere", 300, 0.0);
+    let (i0, j0) = (211, 57);
+    let f = |i: usize, j: usize| {
+        if (i, j) == (i0, j0) || (i, j) == (j0, i0) {
+            f64::NAN
+        } else {
+            p.src.entry(i, j)
+        }
+    };
+    let src = FnSource::new(300, f).with_points(p.points.clone()).unwrap();
+    let sk = Skeletonization::new(&src, SkelParams::default()).unwrap();
+    // every row sampled: the first of rows i0, j0 in the sample order reports the pair
+    match SkelSpectrum::new(&sk, &SkelEigParams::default().rows(300)).err() {
+        Some(hmatrix::Error::NonFiniteEntry { row, col }) => {
+            assert!((row, col) == (i0, j0) || (row, col) == (j0, i0), "({row}, {col})")
+        }
+        e => panic!("expected NonFiniteEntry, got {e:?}"),
+    }
+}
+
 /// The entries of `inner` with `group` indices per point of `points` (which need not match
 /// its dimension).
 struct Grouped<'a> {

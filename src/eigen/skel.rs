@@ -21,7 +21,7 @@ use super::bisect::{check_interval, first_cut, with_moves, Eigenvalue, Interval}
 use crate::error::{Error, Result};
 use crate::factor::skel::Skeletonization;
 use crate::par::{default_par, pmap, Par};
-use crate::source::entries;
+use crate::source::checked_entries;
 use rand::seq::index::sample;
 use rand::SeedableRng;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -333,10 +333,14 @@ fn gershgorin(sk: &Skeletonization<'_>, params: &SkelEigParams) -> Result<[f64; 
     let all: Vec<usize> = (0..n).collect();
     let mut radius = 0f64;
     for i in sample(&mut rng, n, params.rows.min(n)) {
-        let row = entries(src, &[i], &all);
+        let row = checked_entries(src, &[i], &all)?;
         let r: f64 = (0..n).filter(|&j| j != i).map(|j| row[(0, j)].abs()).sum();
         if !r.is_finite() {
-            return Err(Error::NonFiniteEntry { row: i, col: 0 });
+            return Err(Error::invalid(
+                "matrix",
+                format!("row {i} (its absolute sum overflows)"),
+                "rows with a finite absolute sum",
+            ));
         }
         radius = radius.max(r);
     }
