@@ -82,7 +82,7 @@ fn rotated_block(plan: &UlvPlan<'_>, c: ClusterId, shift: f64, schur: &[Mat<f64>
 }
 
 /// The dense top block: the Schur complements of the top level's clusters on the
-/// diagonal, the precomputed `U_cᵀ Ã_f(c, d) U_d` elsewhere (`h2/top.rs`); the shifted
+/// diagonal, the precomputed `U_cᵀ Ã_f(c, d) U_d` elsewhere (`factor/top.rs`); the shifted
 /// leaf block of a one-leaf tree.
 fn top_block(plan: &UlvPlan<'_>, shift: f64, schur: &[Mat<f64>]) -> Mat<f64> {
     let tree = plan.h.tree();

@@ -82,10 +82,13 @@ impl<'s> H2Matrix<'s> {
         let near = near.into_iter().collect::<Result<Vec<_>>>()?;
         let fallbacks = cb.iter().filter(|b| b.fallback).count();
         let (mut basis, mut rank, mut rotation) = (Vec::new(), Vec::new(), Vec::new());
+        let factorizable = params.basis == BasisSpan::NearAndFar;
         for b in cb {
             basis.push(b.basis);
             rank.push(b.rank);
-            rotation.push(b.rotation);
+            if factorizable {
+                rotation.push(b.rotation);
+            }
         }
         let report = BuildReport::default();
         let mut h = H2Matrix { src, tree, blocks, params, basis, rank, near, coupling, rotation, report };

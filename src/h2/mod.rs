@@ -218,7 +218,7 @@ impl<'s> H2Matrix<'s> {
 
     /// `Q_cᵀ D Q_c` for a square `d` in the coordinates of `c` (near-and-far bases).
     pub(crate) fn rotate(&self, c: ClusterId, d: MatRef<'_, f64>) -> Mat<f64> {
-        let rotation = self.rotation[c.idx()].as_ref();
+        let rotation = self.rotation.get(c.idx()).and_then(Option::as_ref);
         match rotation.expect("rotate: only non-leaf clusters of near-and-far bases are rotated") {
             Rotation::Identity => d.to_owned(),
             Rotation::ComplementFirst(h) => h.congruence(d),

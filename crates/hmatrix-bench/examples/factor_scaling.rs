@@ -166,7 +166,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let inertia = match res {
             Ok(i) => i,
             Err(e) => {
-                stopped = Some(format!("N = {n} Ldlt::new failed: {e}"));
+                stopped = Some(format!("N = {n} the factorization failed: {e}"));
                 break;
             }
         };

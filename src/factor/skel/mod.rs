@@ -46,8 +46,8 @@ use store::Store;
 pub enum EliminationOrder {
     /// Waves of clusters with disjoint reaches, each wave's clusters in parallel on the
     /// current rayon pool (default). Waves cost more flops (their clusters meet
-    /// un-eliminated neighbours: yukawa sphere, N = 65536, tol 1e-5: 6.2 s on one core
-    /// against 4.8 s in arena order, 4.0 s on two) but put every core on one factorization.
+    /// un-eliminated neighbours; `docs/architecture.md` has the measurements) but put every
+    /// core on one factorization.
     #[default]
     Waves,
     /// One cluster after the other in arena order: the cheaper order when concurrent
