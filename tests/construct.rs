@@ -105,7 +105,7 @@ fn deterministic_across_thread_counts() {
         pool.install(|| build(&p, H2Params::default().par(par)).matvec(x.as_ref()))
     };
     let a = run(1, Par::Seq);
-    let b = run(2, Par::rayon(0));
+    let b = run(2, hmatrix::par::default_par());
     assert!(a == b, "results differ between sequential and parallel runs");
 }
 

@@ -219,7 +219,7 @@ fn same_input_same_bits_for_any_thread_count() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         pool.install(|| {
             let (order, par) = if parallel {
-                (EliminationOrder::Waves, Par::rayon(0))
+                (EliminationOrder::Waves, hmatrix::par::default_par())
             } else {
                 (EliminationOrder::Arena, Par::Seq)
             };

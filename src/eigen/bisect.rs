@@ -126,7 +126,7 @@ pub struct Spectrum<'a> {
     start_ok: [AtomicBool; 2],
     /// A counted start interval, once a check of `start` failed.
     counted_start: OnceLock<[f64; 2]>,
-    par: Par,
+    pub(super) par: Par,
     pub(super) seed: u64,
     factorizations: AtomicUsize,
     moved: AtomicUsize,

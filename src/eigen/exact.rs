@@ -26,6 +26,7 @@
 //! certification can only sharpen it.
 
 use super::bounds::{enclosure, Enclosed};
+use crate::par::Par;
 use crate::source::{exact_product, EntrySource};
 use faer::{MatRef, Side};
 
@@ -42,6 +43,8 @@ pub(super) struct Group<'g> {
     pub(super) values_only_product: bool,
     /// Enclosures of the group's eigenvalues of `Ã_f`, ascending in k.
     pub(super) enc: &'g [Enclosed],
+    /// Parallelism of the exact product.
+    pub(super) par: Par,
 }
 
 /// Brackets of `λ_k(A)` for the group: `(lower, upper, value)` per eigenvalue, each within
@@ -57,7 +60,7 @@ pub(super) fn certify(src: &dyn EntrySource, z: MatRef<'_, f64>, g: &Group<'_>) 
     if no_gap && !g.values_only_product {
         return (weyl, 0);
     }
-    let Some((rho, e, r)) = rayleigh_ritz(src, z, g.norm) else { return (weyl, 1) };
+    let Some((rho, e, r)) = rayleigh_ritz(src, z, g.norm, g.par) else { return (weyl, 1) };
     // Where the residual does not certify, A's Ritz values are still the better estimates
     // of λ(A) (error quadratic in the Ritz vectors' error): values, with ±δ brackets.
     let estimates: Brackets = weyl.iter().zip(&rho).map(|(w, &r)| (w.0, w.1, r.clamp(w.0, w.1))).collect();
@@ -101,8 +104,13 @@ pub(super) type Brackets = Vec<(f64, f64, f64)>;
 /// Ritz values of `A` on span(z) (orthonormal columns), the Frobenius norm of the Ritz
 /// residual and the residual norm of each Ritz vector, each plus a rounding allowance
 /// `√n · 64ε · ‖A‖`.
-fn rayleigh_ritz(src: &dyn EntrySource, z: MatRef<'_, f64>, norm: f64) -> Option<(Vec<f64>, f64, Vec<f64>)> {
-    let az = exact_product(src, z);
+fn rayleigh_ritz(
+    src: &dyn EntrySource,
+    z: MatRef<'_, f64>,
+    norm: f64,
+    par: Par,
+) -> Option<(Vec<f64>, f64, Vec<f64>)> {
+    let az = exact_product(src, z, par);
     let mut g = z.transpose() * &az;
     for i in 0..g.nrows() {
         for j in 0..i {
@@ -153,7 +161,15 @@ mod tests {
             Enclosed { k: 1, lo: 0.99, hi: 1.0005, value: 1.0 },
             Enclosed { k: 2, lo: 1.0005, hi: 1.01, value: 1.001 },
         ];
-        let g = Group { lo: 0.5, hi: 3.0, delta: 0.01, norm: 42.0, values_only_product: true, enc: &enc };
+        let g = Group {
+            lo: 0.5,
+            hi: 3.0,
+            delta: 0.01,
+            norm: 42.0,
+            values_only_product: true,
+            enc: &enc,
+            par: crate::par::default_par(),
+        };
         let (b, products) = certify(&src, z.as_ref(), &g);
         assert_eq!(products, 1);
         for (i, (l, u, v)) in b.iter().enumerate() {
@@ -176,7 +192,15 @@ mod tests {
         let delta = 0.01;
         let enc = [Enclosed { k: 1, lo: 1.004, hi: 1.0045, value: 1.0042 }];
         // the next eigenvalue of Ã_f may lie at 1.0046: within 2δ, no gap of A is proven
-        let g = Group { lo: 0.5, hi: 1.0046, delta, norm: 42.0, values_only_product: true, enc: &enc };
+        let g = Group {
+            lo: 0.5,
+            hi: 1.0046,
+            delta,
+            norm: 42.0,
+            values_only_product: true,
+            enc: &enc,
+            par: crate::par::default_par(),
+        };
         let (b, products) = certify(&src, z.as_ref(), &g);
         assert_eq!(products, 1);
         let (l, u, v) = b[0];

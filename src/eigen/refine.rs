@@ -176,6 +176,7 @@ impl Spectrum<'_> {
                 norm: self.norm,
                 values_only_product,
                 enc,
+                par: self.par,
             };
             let (b, products) = certify(self.src, z, &g);
             self.exact_products.fetch_add(products, Ordering::Relaxed);

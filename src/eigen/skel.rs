@@ -123,7 +123,8 @@ impl<'a> SkelSpectrum<'a> {
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a non-positive or NaN `eig_tol`, a negative or NaN
-    /// `error_factor`, `rows = 0` or `cuts_per_round = 0`; [`Error::NonFiniteEntry`] for a non-finite sampled entry.
+    /// `error_factor`, `rows = 0` or `cuts_per_round = 0`, or a sampled row whose absolute sum
+    /// overflows; [`Error::NonFiniteEntry`] (global row and column) for a non-finite sampled entry.
     pub fn new(sk: &'a Skeletonization<'a>, params: &SkelEigParams) -> Result<Self> {
         if let Some(t) = params.eig_tol {
             if !(t.is_finite() && t > 0.0) {

@@ -2,7 +2,7 @@
 //!
 //! Forward (leaves → root), at node `c` with local right-hand side `v_c`:
 //! `y = Q_cᵀ v_c`, `u_c = D'_⊥⊥⁻¹ y_⊥`, and `z_c = y_o − Yᵀ y_⊥` goes up.
-//! Top (the level-`t` clusters' `z_c` stacked, `h2/top.rs`): `x_top = D_top⁻¹ v_top`. Backward (root → leaves), with `x_o` from the parent:
+//! Top (the level-`t` clusters' `z_c` stacked, `top.rs`): `x_top = D_top⁻¹ v_top`. Backward (root → leaves), with `x_o` from the parent:
 //! `x_⊥ = u_c − Y x_o`, and `Q_c [x_⊥; x_o]` is the node's solution in its coordinates.
 
 use super::pivot::BlockFactor;

@@ -22,19 +22,23 @@ impl<F: Fn(&str, usize, usize) + Sync> Progress for F {
 
 /// Builds an [`H2Matrix`] of a source: the parameters of [`H2Params`] with their defaults,
 /// each settable by name, then [`H2Builder::build`].
+/// The matrix borrows the source (`'s`); the progress callback (`'p`) is borrowed only
+/// until [`H2Builder::build`] returns.
 #[must_use]
-pub struct H2Builder<'s> {
+pub struct H2Builder<'s, 'p> {
     src: &'s dyn EntrySource,
     params: H2Params,
-    progress: Option<&'s dyn Progress>,
+    progress: Option<&'p dyn Progress>,
 }
 
-impl<'s> H2Builder<'s> {
+impl<'s> H2Builder<'s, 'static> {
     pub(super) fn new(src: &'s dyn EntrySource) -> Self {
         H2Builder { src, params: H2Params::default(), progress: None }
     }
+}
 
-    /// Replaces all parameters.
+impl<'s, 'p> H2Builder<'s, 'p> {
+    /// Replaces all parameters (including those set before on this builder).
     pub fn params(mut self, params: H2Params) -> Self {
         self.params = params;
         self
@@ -76,6 +80,12 @@ impl<'s> H2Builder<'s> {
         self
     }
 
+    /// η of the criterion that separates near from far for sampling (default 0.7).
+    pub fn sampling_eta(mut self, sampling_eta: f64) -> Self {
+        self.params.sampling_eta = sampling_eta;
+        self
+    }
+
     /// Parallelism (default: the current rayon pool; the result does not depend on it).
     pub fn par(mut self, par: Par) -> Self {
         self.params.par = par;
@@ -83,9 +93,8 @@ impl<'s> H2Builder<'s> {
     }
 
     /// Reports the construction's progress to `progress`.
-    pub fn progress(mut self, progress: &'s dyn Progress) -> Self {
-        self.progress = Some(progress);
-        self
+    pub fn progress<'q>(self, progress: &'q dyn Progress) -> H2Builder<'s, 'q> {
+        H2Builder { src: self.src, params: self.params, progress: Some(progress) }
     }
 
     /// Builds the matrix.

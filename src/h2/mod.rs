@@ -160,7 +160,7 @@ impl<'s> H2Matrix<'s> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn builder(src: &'s dyn EntrySource) -> H2Builder<'s> {
+    pub fn builder(src: &'s dyn EntrySource) -> H2Builder<'s, 'static> {
         H2Builder::new(src)
     }
 

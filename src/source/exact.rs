@@ -3,8 +3,8 @@
 use super::EntrySource;
 use crate::dense::mul;
 use crate::error::{Error, Result};
+use crate::par::{pmap, Par};
 use faer::{Mat, MatMut, MatRef};
-use rayon::prelude::*;
 
 /// `A(rows, cols)` from the source (an empty matrix when either list is empty).
 pub fn entries(src: &dyn EntrySource, rows: &[usize], cols: &[usize]) -> Mat<f64> {
@@ -44,7 +44,7 @@ const TILE: usize = 256;
 /// `y_J += A_IJᵀ z_I` (`N²/2` entries). Row blocks `I` run in order, the tiles of one block
 /// row in parallel, and their parts are added in a fixed order, so the result does not
 /// depend on the thread count.
-pub fn exact_product(src: &dyn EntrySource, z: MatRef<'_, f64>) -> Mat<f64> {
+pub fn exact_product(src: &dyn EntrySource, z: MatRef<'_, f64>, par: Par) -> Mat<f64> {
     let n = src.n();
     let blocks = n.div_ceil(TILE);
     let range = |b: usize| (b * TILE, ((b + 1) * TILE).min(n) - b * TILE);
@@ -52,18 +52,16 @@ pub fn exact_product(src: &dyn EntrySource, z: MatRef<'_, f64>) -> Mat<f64> {
     for bi in 0..blocks {
         let (i0, ni) = range(bi);
         let rows: Vec<usize> = (i0..i0 + ni).collect();
-        let parts: Vec<(Mat<f64>, Option<Mat<f64>>)> = (bi..blocks)
-            .into_par_iter()
-            .map(|bj| {
-                let (j0, nj) = range(bj);
-                let cols: Vec<usize> = (j0..j0 + nj).collect();
-                let mut a = Mat::zeros(ni, nj);
-                src.block(&rows, &cols, a.as_mut());
-                let own = mul(a.as_ref(), z.subrows(j0, nj));
-                let mirrored = (bj > bi).then(|| mul(a.transpose(), z.subrows(i0, ni)));
-                (own, mirrored)
-            })
-            .collect();
+        let tiles: Vec<usize> = (bi..blocks).collect();
+        let parts: Vec<(Mat<f64>, Option<Mat<f64>>)> = pmap(par, &tiles, |&bj| {
+            let (j0, nj) = range(bj);
+            let cols: Vec<usize> = (j0..j0 + nj).collect();
+            let mut a = Mat::zeros(ni, nj);
+            src.block(&rows, &cols, a.as_mut());
+            let own = mul(a.as_ref(), z.subrows(j0, nj));
+            let mirrored = (bj > bi).then(|| mul(a.transpose(), z.subrows(i0, ni)));
+            (own, mirrored)
+        });
         for (bj, (own, mirrored)) in (bi..blocks).zip(parts) {
             add_rows(out.as_mut(), i0, &own);
             if let Some(m) = mirrored {
@@ -97,7 +95,7 @@ mod tests {
             let a = Mat::from_fn(n, n, |i, j| 1.0 / (1.0 + i.abs_diff(j) as f64) + ((i + j) as f64).sin());
             let z = Mat::from_fn(n, 3, |i, j| ((i * 3 + j) as f64).cos());
             let src = DenseSource::new(a.clone()).unwrap();
-            let got = exact_product(&src, z.as_ref());
+            let got = exact_product(&src, z.as_ref(), crate::par::default_par());
             let want = &a * &z;
             let bound = n as f64 * f64::EPSILON * a.norm_l2() * z.norm_l2();
             assert!((&got - &want).norm_l2() <= bound, "n {n}: {:e}", (&got - &want).norm_l2());
@@ -113,7 +111,7 @@ mod tests {
         let src = DenseSource::new(a).unwrap();
         let on = |t: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap();
-            pool.install(|| exact_product(&src, z.as_ref()))
+            pool.install(|| exact_product(&src, z.as_ref(), crate::par::default_par()))
         };
         let (one, four) = (on(1), on(4));
         for j in 0..2 {

@@ -40,6 +40,8 @@ pub(super) struct Ctx<'a> {
     pub far: &'a [Vec<usize>],
     pub tol: f64,
     pub shift: f64,
+    /// Parallelism of the waves.
+    pub par: crate::par::Par,
 }
 
 /// The partially eliminated matrix and the pivots so far.

@@ -75,8 +75,8 @@ pub struct SkelParams {
     pub far_samples: usize,
     /// The elimination order of each level (default waves).
     pub order: EliminationOrder,
-    /// Parallelism of the far-field sampling (default: the current rayon pool; same
-    /// results for any value).
+    /// Parallelism of the far-field sampling and of the waves (default: the current rayon
+    /// pool; same results for any value).
     pub par: Par,
 }
 
@@ -196,8 +196,15 @@ impl<'a> Skeletonization<'a> {
         }
         let t0 = Instant::now();
         let tree = &self.tree;
-        let ctx =
-            Ctx { src: self.src, tree, blocks: &self.blocks, far: &self.far, tol: self.params.tol, shift };
+        let ctx = Ctx {
+            src: self.src,
+            tree,
+            blocks: &self.blocks,
+            far: &self.far,
+            tol: self.params.tol,
+            shift,
+            par: self.params.par,
+        };
         let nc = (2 << tree.depth()) - 1;
         let mut st = State {
             active: vec![Vec::new(); nc],

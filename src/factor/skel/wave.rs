@@ -67,7 +67,11 @@ pub(super) fn eliminate_level(ctx: &Ctx<'_>, st: &mut State, l: usize) -> Result
         }
         let subs: Vec<(ClusterId, State)> = wave.iter().map(|(c, r)| (*c, split_off(st, r))).collect();
         let step = |(c, mut sub): (ClusterId, State)| eliminate(ctx, &mut sub, c, l).map(|()| (c, sub));
-        let done: Vec<Result<(ClusterId, State)>> = subs.into_par_iter().map(step).collect();
+        let done: Vec<Result<(ClusterId, State)>> = if crate::par::threads(ctx.par) > 1 {
+            subs.into_par_iter().map(step).collect()
+        } else {
+            subs.into_iter().map(step).collect()
+        };
         let mut transient = 0;
         let mut back = Vec::with_capacity(done.len());
         for d in done {
