@@ -2,14 +2,13 @@
 //! admissibility, four tolerances, explicit inputs, degenerate sizes.
 mod common;
 use common::*;
-use faer::MatMut;
 use hmatrix::block::{Admissibility, BlockTree};
 use hmatrix::cluster::{ClusterId, ClusterTree};
 use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::geometry::{Geometry, Points};
 use hmatrix::h2::{BasisSpan, H2Matrix, H2Params};
 use hmatrix::par::Par;
-use hmatrix::source::{DenseSource, EntrySource, FnSource};
+use hmatrix::source::{DenseSource, FnSource};
 
 const KERNELS: [(&str, &str); 8] = [
     ("laplace3d", "sphere"),
@@ -125,29 +124,9 @@ fn bad_parameters_are_errors() {
         assert!(matches!(e, Some(hmatrix::Error::InvalidParameter { .. })), "{params:?}: {e:?}");
     }
     // points that do not match the dimension (the source's points, no longer an argument)
-    let other = OtherPoints { inner: &p.src, points: Geometry::Sphere.generate(99, 0).unwrap() };
+    let other = Grouped { inner: &p.src, points: Geometry::Sphere.generate(99, 0).unwrap(), group: 1 };
     let e = H2Matrix::builder(&other).build().err();
     assert!(matches!(e, Some(hmatrix::Error::SizeMismatch { .. })));
-}
-
-/// The entries of `inner` on other points (which need not match its dimension).
-struct OtherPoints<'a> {
-    inner: &'a dyn EntrySource,
-    points: Points,
-}
-
-impl EntrySource for OtherPoints<'_> {
-    fn n(&self) -> usize {
-        self.inner.n()
-    }
-
-    fn block(&self, rows: &[usize], cols: &[usize], out: MatMut<'_, f64>) {
-        self.inner.block(rows, cols, out)
-    }
-
-    fn points(&self) -> Option<&Points> {
-        Some(&self.points)
-    }
 }
 
 /// The leaf of `tree` holding index `i`.

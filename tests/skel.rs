@@ -2,7 +2,6 @@
 //! 200+ shifts per matrix, log-determinant, degenerate sizes, errors, determinism.
 mod common;
 use common::*;
-use faer::MatMut;
 use faer::{Mat, Side};
 use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
 use hmatrix::geometry::Points;
@@ -355,31 +354,5 @@ fn skel_spectrum_names_a_nan_entry() {
             assert!((row, col) == (i0, j0) || (row, col) == (j0, i0), "({row}, {col})")
         }
         e => panic!("expected NonFiniteEntry, got {e:?}"),
-    }
-}
-
-/// The entries of `inner` with `group` indices per point of `points` (which need not match
-/// its dimension).
-struct Grouped<'a> {
-    inner: &'a dyn EntrySource,
-    points: Points,
-    group: usize,
-}
-
-impl EntrySource for Grouped<'_> {
-    fn n(&self) -> usize {
-        self.inner.n()
-    }
-
-    fn block(&self, rows: &[usize], cols: &[usize], out: MatMut<'_, f64>) {
-        self.inner.block(rows, cols, out)
-    }
-
-    fn points(&self) -> Option<&Points> {
-        Some(&self.points)
-    }
-
-    fn group(&self) -> usize {
-        self.group
     }
 }

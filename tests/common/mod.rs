@@ -1,11 +1,11 @@
 //! Shared helpers of the integration tests: dense references and seeded inputs.
 #![allow(dead_code)]
 
-use faer::Mat;
+use faer::{Mat, MatMut};
 use hmatrix::geometry::{Geometry, Points};
 use hmatrix::h2::{H2Matrix, H2Params};
 use hmatrix::kernel::RadialKernel;
-use hmatrix::source::{to_dense, KernelSource};
+use hmatrix::source::{to_dense, EntrySource, KernelSource};
 use rand::{Rng, SeedableRng};
 
 pub fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
@@ -48,4 +48,30 @@ pub fn matvec_rel_err(h: &H2Matrix<'_>, dense: &Mat<f64>, seed: u64) -> f64 {
 pub fn dense_logdet(ev: &[f64], shift: f64) -> (f64, f64) {
     let logabsdet = ev.iter().map(|l| (l - shift).abs().ln()).sum();
     (logabsdet, ev.iter().map(|l| (l - shift).signum()).product())
+}
+
+/// The entries of `inner` with `group` indices per point of `points` (which need not match
+/// its dimension).
+pub struct Grouped<'a> {
+    pub inner: &'a dyn EntrySource,
+    pub points: Points,
+    pub group: usize,
+}
+
+impl EntrySource for Grouped<'_> {
+    fn n(&self) -> usize {
+        self.inner.n()
+    }
+
+    fn block(&self, rows: &[usize], cols: &[usize], out: MatMut<'_, f64>) {
+        self.inner.block(rows, cols, out)
+    }
+
+    fn points(&self) -> Option<&Points> {
+        Some(&self.points)
+    }
+
+    fn group(&self) -> usize {
+        self.group
+    }
 }
