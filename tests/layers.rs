@@ -33,7 +33,12 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The `crate::x` names of a file's non-test code (comments dropped).
 fn imports(text: &str) -> Vec<(usize, String)> {
-    let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+    // the code before the `#[cfg(test)]` line that opens the tests module (any visibility)
+    let lines: Vec<&str> = text.lines().collect();
+    let end = (0..lines.len().saturating_sub(1))
+        .find(|&i| lines[i].trim() == "#[cfg(test)]" && lines[i + 1].trim_end().ends_with("mod tests {"))
+        .unwrap_or(lines.len());
+    let code = lines[..end].join("\n");
     let mut out = Vec::new();
     for (line, l) in code.lines().enumerate() {
         let l = l.split("//").next().unwrap_or("");
@@ -94,7 +99,7 @@ fn the_checker_sees_wrong_way_imports() {
     std::fs::write(src.join("h2/mod.rs"), "use crate::source::X;\nuse crate::factor::Ldlt;\n").unwrap();
     std::fs::write(
         src.join("block.rs"),
-        "use crate::source::Y;\n#[cfg(test)]\nmod tests {\n    use crate::h2::Z;\n}\n",
+        "use crate::source::Y;\n#[cfg(test)]\npub(crate) mod tests {\n    use crate::h2::Z;\n}\n",
     )
     .unwrap();
     let table: HashMap<String, usize> =

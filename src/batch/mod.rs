@@ -235,11 +235,13 @@ pub fn exp(x: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
-    fn ulps(a: f64, b: f64) -> f64 {
+    /// `|a − b|` in units of `ε·|b|` (0 when equal): the accuracy yardstick of the SIMD
+    /// tests here and in `kernel::radial`.
+    pub(crate) fn ulps(a: f64, b: f64) -> f64 {
         if a == b {
             return 0.0;
         }

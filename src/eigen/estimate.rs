@@ -33,7 +33,7 @@ pub fn norm2_estimate(h: &H2Matrix, seed: u64) -> f64 {
 /// [`Error::InvalidParameter`](crate::Error::InvalidParameter) for `m = 0`.
 pub fn factored_error_estimate(plan: &UlvPlan<'_>, m: usize, seed: u64) -> crate::Result<f64> {
     if m == 0 {
-        return Err(crate::Error::invalid("error samples", 0, "a positive integer"));
+        return Err(crate::Error::invalid("error_samples", 0, "a positive integer"));
     }
     let n = plan.n();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -52,15 +52,9 @@ impl SliceMap for RadialKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::tests::ulps;
     use crate::batch::{map_at_points_with, map_in_place_with, Simd};
     use rand::{Rng, SeedableRng};
-
-    fn ulps(a: f64, b: f64) -> f64 {
-        if a == b {
-            return 0.0;
-        }
-        (a - b).abs() / (f64::EPSILON * b.abs().max(f64::MIN_POSITIVE))
-    }
 
     /// The radial functions written with `libm`'s `exp`.
     fn libm_radial(k: &RadialKernel, r: f64) -> f64 {
