@@ -19,11 +19,12 @@
 //! second factorization is taken at the centre of the Ritz values. Rounding: residuals are
 //! enlarged by `64·ε·‖A‖` before they enter a bound.
 
-use super::bisect::{Interval, Spectrum};
 use super::bounds::{enclosure, Enclosed};
+use super::counter::{InertiaCounter, ShiftedFactor};
 use super::exact::{certify, Group};
+use super::interval::{Cuts, Interval};
+use super::spectrum::Spectrum;
 use crate::error::Result;
-use crate::factor::Ldlt;
 use faer::{Mat, MatRef, Side};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -49,53 +50,6 @@ pub(super) enum Refined {
     Done(Vec<Enclosed>),
     /// Not converged: the pieces of the interval cut by the counts, to bisect further.
     Split(Vec<Interval>),
-}
-
-/// Shifts with their counts inside one interval, sorted: `ν` is nondecreasing along them.
-struct Cuts(Vec<(f64, usize)>);
-
-impl Cuts {
-    fn insert(&mut self, s: f64, c: usize) {
-        let (lo, hi) = (self.0[0], self.0[self.0.len() - 1]);
-        if lo.0 < s && s < hi.0 {
-            let at = self.0.partition_point(|p| p.0 < s);
-            let c = c.clamp(self.0[at - 1].1, self.0[at].1);
-            self.0.insert(at, (s, c));
-        }
-    }
-
-    /// Tightest `[a, b)` known to hold `λ_j`: `ν(a) < j ≤ ν(b)`.
-    fn bracket(&self, j: usize) -> (f64, f64) {
-        let a = self.0.iter().rev().find(|p| p.1 < j).map_or(self.0[0].0, |p| p.0);
-        let b = self.0.iter().find(|p| p.1 >= j).map_or(self.0[self.0.len() - 1].0, |p| p.0);
-        (a, b)
-    }
-
-    /// The pieces of `iv` between cuts that hold eigenvalues, each with the widest gap
-    /// the counts prove (`glo`, `ghi`; `iv`'s own where the count is `iv`'s).
-    fn pieces(&self, iv: &Interval) -> Vec<Interval> {
-        let first_with = |c: usize| {
-            if c == iv.nlo {
-                iv.glo
-            } else {
-                self.0.iter().find(|p| p.1 == c).map_or(iv.lo, |p| p.0)
-            }
-        };
-        let last_with = |c: usize| {
-            if c == iv.nhi {
-                iv.ghi
-            } else {
-                self.0.iter().rev().find(|p| p.1 == c).map_or(iv.hi, |p| p.0)
-            }
-        };
-        let w = self.0.windows(2).filter(|p| p[1].1 > p[0].1);
-        w.map(|p| Interval {
-            glo: first_with(p[0].1),
-            ghi: last_with(p[1].1),
-            ..Interval::new(p[0].0, p[1].0, p[0].1, p[1].1)
-        })
-        .collect()
-    }
 }
 
 /// Orthonormalizes the columns of `y` in place (Gram–Schmidt, twice: deterministic and
@@ -125,8 +79,8 @@ type Iterated = std::result::Result<(Vec<Enclosed>, Mat<f64>), Option<f64>>;
 /// Ritz pairs of the span of `q` (orthonormal): values, vectors, and the residual norm of each.
 type RitzPairs = (Vec<f64>, Mat<f64>, Vec<f64>);
 
-fn ritz(plan: &crate::factor::UlvPlan<'_>, q: &Mat<f64>) -> Result<Option<RitzPairs>> {
-    let aq = plan.apply(q.as_ref());
+fn ritz(f: &impl ShiftedFactor, q: &Mat<f64>) -> Option<RitzPairs> {
+    let aq = f.apply_unshifted(q.as_ref());
     let mut g = q.transpose() * &aq;
     let c = g.ncols();
     for i in 0..c {
@@ -135,26 +89,26 @@ fn ritz(plan: &crate::factor::UlvPlan<'_>, q: &Mat<f64>) -> Result<Option<RitzPa
             (g[(i, j)], g[(j, i)]) = (v, v);
         }
     }
-    let Ok(evd) = g.self_adjoint_eigen(Side::Lower) else { return Ok(None) };
+    let Ok(evd) = g.self_adjoint_eigen(Side::Lower) else { return None };
     let theta: Vec<f64> = (0..c).map(|i| evd.S()[i]).collect();
     let z = q * evd.U();
     let res = &aq * evd.U() - &z * evd.S();
-    Ok(Some((theta, z, (0..c).map(|i| res.col(i).norm_l2()).collect())))
+    Some((theta, z, (0..c).map(|i| res.col(i).norm_l2()).collect()))
 }
 
-impl Spectrum<'_> {
+impl<C: InertiaCounter> Spectrum<'_, C> {
     /// Refines the group of eigenvalues in `iv` (`1 ≤ iv.nhi − iv.nlo ≤ MAX_GROUP`).
     pub(super) fn refine(&self, iv: Interval) -> Result<Refined> {
-        let (n, m) = (self.h.n(), iv.nhi - iv.nlo);
+        let (n, m) = (self.n, iv.nhi - iv.nlo);
         debug_assert!((1..=MAX_GROUP).contains(&m));
         let seed = self.seed ^ (iv.nhi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut x = Mat::from_fn(n, (m + OVERSAMPLE.max(m)).min(n), |_, _| rng.random::<f64>() - 0.5);
-        let mut cuts = Cuts(vec![(iv.lo, iv.nlo), (iv.hi, iv.nhi)]);
+        let mut cuts = Cuts::of(&iv);
         let mut sigma = 0.5 * (iv.lo + iv.hi);
         for _ in 0..ROUNDS {
-            let (f, c, s) = self.factor(sigma)?;
-            cuts.insert(s, c);
+            let (f, p) = self.factor(sigma)?;
+            cuts.insert(p);
             match self.iterate(&f, &mut x, &cuts, iv)? {
                 Ok((done, z)) => return Ok(Refined::Done(self.certified(&done, z.as_ref(), iv))),
                 Err(Some(centre)) if iv.lo < centre && centre < iv.hi => sigma = centre,
@@ -164,14 +118,15 @@ impl Spectrum<'_> {
         Ok(Refined::Split(cuts.pieces(&iv)))
     }
 
-    /// Brackets of `λ_k(A)` for a refined group of `Ã_f` (enclosures `enc`, Ritz vectors
+    /// Brackets of `λ_k(A)` for a refined group of `M` (enclosures `enc`, Ritz vectors
     /// `z`): δ-widened, and sharpened by exact residuals with `A` when `n ≤ exact_limit`.
     fn certified(&self, enc: &[Enclosed], z: MatRef<'_, f64>, iv: Interval) -> Vec<Enclosed> {
-        let brackets = if self.h.n() <= self.exact_limit {
+        let brackets = if self.n <= self.exact_limit {
             let values_only_product = self.values_from_a();
+            // λ_{nlo}(M) < glo + ε(glo) and λ_{nhi+1}(M) ≥ ghi − ε(ghi) (`counter.rs`)
             let g = Group {
-                lo: iv.glo,
-                hi: iv.ghi,
+                lo: iv.glo + iv.eglo,
+                hi: iv.ghi - iv.eghi,
                 delta: self.delta,
                 norm: self.norm,
                 values_only_product,
@@ -191,23 +146,26 @@ impl Spectrum<'_> {
         out.map(|(e, (lo, hi, value))| Enclosed { k: e.k, lo, hi, value }).collect()
     }
 
-    /// Subspace iteration with one factorization: the enclosures of `Ã_f`'s eigenvalues and
-    /// their Ritz vectors once all are ≤ eig_tol wide, else (on stalling) the centre of the
-    /// Ritz values inside the interval, if any.
-    fn iterate(&self, f: &Ldlt<'_>, x: &mut Mat<f64>, cuts: &Cuts, iv: Interval) -> Result<Iterated> {
+    /// Subspace iteration with one factorization `f` (of `M_σ − σI`, `‖M_σ − M‖₂ ≤ ε`):
+    /// the enclosures of `M`'s eigenvalues and their Ritz vectors once the enclosures of
+    /// `M_σ`'s are all ≤ eig_tol wide, else (on stalling) the centre of the Ritz values
+    /// inside the interval, if any.
+    fn iterate(&self, f: &C::Factor<'_>, x: &mut Mat<f64>, cuts: &Cuts, iv: Interval) -> Result<Iterated> {
         let slack = 64.0 * f64::EPSILON * self.norm;
-        let n = self.h.n();
+        let (n, ef) = (self.n, f.error());
+        // M_σ's eigenvalues of the group lie within ε of the interval's count brackets
+        let (lo, hi) = (iv.lo - iv.elo - ef, iv.hi + iv.ehi + ef);
         let (mut prev, mut centre) = (f64::INFINITY, None);
         for _ in 0..SOLVES {
             let mut q = f.solve(x.as_ref());
             if !orthonormalize(&mut q) {
                 break;
             }
-            let Some((theta, z, res)) = ritz(self.plan, &q)? else { break };
+            let Some((theta, z, res)) = ritz(f, &q) else { break };
             *x = q;
             // The m Ritz pairs inside (lo, hi) with the smallest residuals.
             let mut inside: Vec<usize> =
-                (0..theta.len()).filter(|&i| iv.lo < theta[i] && theta[i] < iv.hi).collect();
+                (0..theta.len()).filter(|&i| lo < theta[i] && theta[i] < hi).collect();
             inside.sort_by(|&a, &b| res[a].total_cmp(&res[b]));
             inside.truncate(iv.nhi - iv.nlo);
             inside.sort_unstable();
@@ -215,10 +173,18 @@ impl Spectrum<'_> {
                 centre = Some(inside.iter().map(|&i| theta[i]).sum::<f64>() / inside.len() as f64);
             }
             let e = inside.iter().map(|&i| res[i] * res[i]).sum::<f64>().sqrt() + slack;
-            if let Some(done) = self.enclose(cuts, iv, &inside, &theta, e) {
-                if done.iter().all(|d| d.hi - d.lo <= self.eig_tol) {
+            let enclosed = if self.fixed {
+                self.enclose(cuts, iv, &inside, &theta, (e, ef))
+            } else {
+                assign_by_count(&theta, &res, f, iv, self.eig_tol).map(|sel| {
+                    inside = sel;
+                    bracket_by_counts(cuts, iv, &inside, &theta)
+                })
+            };
+            if let Some(done) = enclosed {
+                if done.iter().all(|d| d.0.hi - d.0.lo <= self.eig_tol) {
                     let zs = Mat::from_fn(n, inside.len(), |i, j| z[(i, inside[j])]);
-                    return Ok(Ok((done, zs)));
+                    return Ok(Ok((done.into_iter().map(|d| d.1).collect(), zs)));
                 }
             }
             if e > 0.7 * prev {
@@ -229,43 +195,94 @@ impl Spectrum<'_> {
         Ok(Err(centre))
     }
 
-    /// Enclosures of all m eigenvalues of `iv` from the Ritz values `theta[inside]` and
-    /// the Frobenius norm `e` of their residual, or `None` if they do not determine them.
+    /// Enclosures of all m eigenvalues of `iv` from the Ritz values `theta[inside]` of
+    /// `M_σ` and the Frobenius norm `e` of their residual, or `None` if they do not
+    /// determine them: per eigenvalue, the enclosure of `λ_k(M_σ)` and that of `λ_k(M)`.
+    ///
+    /// `M_σ`'s eigenvalues in `(a + ε_a + ε, b − ε_b − ε)` (a, b counted, `ε = ‖M_σ − M‖`)
+    /// have indices in `(ν(a), ν(b)]` (Weyl), so Kahan's and Kato–Temple's intervals inside
+    /// it identify them; `λ_k(M)` is within ε of `λ_k(M_σ)`. Under the fixed model every ε
+    /// is 0 and both enclosures are the same.
     fn enclose(
         &self,
         cuts: &Cuts,
         iv: Interval,
         inside: &[usize],
         theta: &[f64],
-        e: f64,
-    ) -> Option<Vec<Enclosed>> {
+        (e, ef): (f64, f64),
+    ) -> Option<Vec<(Enclosed, Enclosed)>> {
         if inside.len() != iv.nhi - iv.nlo {
             return None;
         }
-        if inside.iter().any(|&i| theta[i] - e <= iv.lo || theta[i] + e >= iv.hi) && inside.len() > 1 {
+        let (lo, hi) = (iv.lo + iv.elo + ef, iv.hi - iv.ehi - ef);
+        // a single eigenvalue of the fixed M lies in its count bracket; otherwise only the
+        // residual intervals prove where M_σ's eigenvalues are
+        let proven = inside.len() == 1 && self.fixed;
+        if !proven && inside.iter().any(|&i| theta[i] - e <= lo || theta[i] + e >= hi) {
             return None;
         }
         let mut out = Vec::with_capacity(inside.len());
         for (t, &i) in inside.iter().enumerate() {
             let k = iv.nlo + 1 + t;
-            let (a, b) = cuts.bracket(k);
-            let (lo, hi) = if inside.len() == 1 {
+            let (pa, pb) = cuts.bracket(k);
+            let (a, b) = (pa.at + pa.err + ef, pb.at - pb.err - ef);
+            let (l, u) = if inside.len() == 1 {
                 enclosure(a, b, theta[i], e)
             } else {
                 ((theta[i] - e).max(a), (theta[i] + e).min(b))
             };
-            if lo > hi {
+            let (ml, mu) = ((l - ef).max(pa.at - pa.err), (u + ef).min(pb.at + pb.err));
+            if l > u || ml > mu {
                 return None;
             }
-            out.push(Enclosed { k, lo, hi, value: theta[i].clamp(lo, hi) });
+            let of_m_sigma = Enclosed { k, lo: l, hi: u, value: theta[i].clamp(l, u) };
+            out.push((of_m_sigma, Enclosed { k, lo: ml, hi: mu, value: theta[i].clamp(ml, mu) }));
         }
         Some(out)
     }
 }
 
+/// Per-shift counts: `M_σ`'s Ritz values cannot be enclosed by index where neighbours lie
+/// within `2ε` (the dense middle of a kernel spectrum), so the brackets stay the counts'
+/// `[a − ε_a, b + ε_b]` (Weyl, each count on its own) and refinement gives the values:
+/// `λ_k(M_σ)` (`sel`, from [`assign_by_count`]), within ε of `λ_k(A)`; `A`'s Rayleigh–Ritz
+/// values replace them where exact products are affordable (`exact.rs`). The first of each
+/// pair reports width 0 (converged) to `iterate`.
+fn bracket_by_counts(cuts: &Cuts, iv: Interval, sel: &[usize], theta: &[f64]) -> Vec<(Enclosed, Enclosed)> {
+    let out = sel.iter().enumerate().map(|(t, &i)| {
+        let k = iv.nlo + 1 + t;
+        let (pa, pb) = cuts.bracket(k);
+        let (lo, hi) = (pa.at - pa.err, pb.at + pb.err);
+        let at = Enclosed { k, lo: theta[i], hi: theta[i], value: theta[i] };
+        (at, Enclosed { k, lo, hi, value: theta[i].clamp(lo, hi) })
+    });
+    out.collect()
+}
+
+/// The Ritz pair of each index `k ∈ (iv.nlo, iv.nhi]` of `M_σ`, from the factorization's
+/// own exact count `c = ν_{M_σ}(σ)`: shift-and-invert converges to the eigenvalues nearest
+/// σ, so the sorted Ritz values just below σ are `λ_c, λ_{c−1}, …` and those above
+/// `λ_{c+1}, …` — once every pair from σ out to the group has converged (residual ≤ `tol`).
+/// `None` when the subspace does not reach a member or has not converged.
+fn assign_by_count(
+    theta: &[f64],
+    res: &[f64],
+    f: &impl ShiftedFactor,
+    iv: Interval,
+    tol: f64,
+) -> Option<Vec<usize>> {
+    let (c, sigma) = (f.inertia().negative as i64, f.shift());
+    let below = theta.partition_point(|&t| t < sigma) as i64;
+    // Ritz pair i stands for λ_{c − below + 1 + i}
+    let index_of = |k: usize| usize::try_from(k as i64 - (c - below + 1)).ok().filter(|&i| i < theta.len());
+    let sel: Vec<usize> = (iv.nlo + 1..=iv.nhi).map(index_of).collect::<Option<_>>()?;
+    let (first, last) = (sel[0].min(below as usize), sel[sel.len() - 1].max((below as usize).max(1) - 1));
+    (first..=last.min(theta.len() - 1)).all(|i| res[i] <= tol).then_some(sel)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{enclosure, Cuts};
+    use super::enclosure;
 
     #[test]
     fn enclosure_uses_residual_and_kato_temple() {
@@ -278,21 +295,5 @@ mod tests {
         // residual interval sticking out: Kato–Temple still applies inside
         let (l, u) = enclosure(0.0, 2.0, 1.9, 0.5);
         assert!(l >= 0.0 && u <= 2.0 && l < 1.9);
-    }
-
-    #[test]
-    fn cuts_bracket_each_index_and_split_into_pieces() {
-        let mut c = Cuts(vec![(0.0, 3), (8.0, 7)]);
-        c.insert(4.0, 5);
-        c.insert(2.0, 5);
-        c.insert(9.0, 1); // outside: ignored
-        assert_eq!(c.bracket(4), (0.0, 2.0));
-        assert_eq!(c.bracket(6), (4.0, 8.0));
-        let p = c.pieces(&super::Interval::new(0.0, 8.0, 3, 7));
-        assert_eq!(p.len(), 2);
-        assert_eq!((p[0].lo, p[0].hi, p[0].nlo, p[0].nhi), (0.0, 2.0, 3, 5));
-        assert_eq!((p[1].lo, p[1].hi, p[1].nlo, p[1].nhi), (4.0, 8.0, 5, 7));
-        // the widest proven gaps: ν = 5 holds from 2 to 4, so λ_5 < 2 and λ_6 ≥ 4
-        assert_eq!((p[0].glo, p[0].ghi, p[1].glo, p[1].ghi), (0.0, 4.0, 2.0, 8.0));
     }
 }

@@ -110,6 +110,16 @@ impl BlockFactor for Bk {
     }
 }
 
+impl Bk {
+    /// Bytes of the stored factor (`L`, the pivots and the permutation).
+    pub(crate) fn memory_bytes(&self) -> usize {
+        self.f.as_ref().map_or(0, |(l, ..)| {
+            let n = l.nrows();
+            8 * (n * n + 2 * n) + 2 * std::mem::size_of::<usize>() * n
+        })
+    }
+}
+
 /// Cholesky `LLᵀ`; a non-positive pivot is [`Error::NotPositiveDefinite`].
 pub(crate) struct Chol {
     /// Lower Cholesky factor (upper triangle unused).

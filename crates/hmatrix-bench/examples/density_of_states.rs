@@ -97,7 +97,7 @@ fn file_name(p: &Path) -> String {
 }
 
 /// The shift range: the user's, or the spectrum ± 2 % located by coarse bisection.
-fn shift_range(a: &Args, s: &Spectrum<'_>, n: usize) -> Result<(f64, f64), String> {
+fn shift_range(a: &Args, s: &Spectrum<'_, UlvPlan<'_>>, n: usize) -> Result<(f64, f64), String> {
     if let (Some(f), Some(t)) = (a.from, a.to) {
         return Ok((f, t));
     }

@@ -33,6 +33,8 @@ pub enum Command {
     Inertia {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        fact: FactorOpts,
         /// The shift σ.
         #[arg(long, allow_hyphen_values = true)]
         shift: f64,
@@ -41,13 +43,15 @@ pub enum Command {
     Solve {
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        fact: FactorOpts,
         /// Right-hand side(s), .npy (n or n×m).
         #[arg(long)]
         rhs: PathBuf,
         /// Output file, .npy.
         #[arg(long)]
         out: PathBuf,
-        /// Factorization: cholesky (SPD), ldl (indefinite), auto (Cholesky, LDLᵀ if not SPD).
+        /// Pivots: cholesky (SPD, ulv only), ldl (indefinite), auto (Cholesky, LDLᵀ if not SPD).
         #[arg(long, value_enum, default_value_t = Method::Auto)]
         method: Method,
         /// Shift σ (default 0).
@@ -58,7 +62,9 @@ pub enum Command {
     Logdet {
         #[command(flatten)]
         common: Common,
-        /// Factorization: cholesky, ldl or auto.
+        #[command(flatten)]
+        fact: FactorOpts,
+        /// Pivots: cholesky (ulv only), ldl or auto.
         #[arg(long, value_enum, default_value_t = Method::Auto)]
         method: Method,
         /// Shift σ (default 0).
@@ -82,18 +88,12 @@ pub enum Command {
         /// Absolute bisection tolerance (default 1e-2·tol·‖A‖; skel: 0.1·tol·‖A‖).
         #[arg(long)]
         eig_tol: Option<f64>,
-        /// Certify brackets with exact products with A (N² entries each) up to this N (ulv only).
+        /// Use A's exact products (N² entries each) for Rayleigh–Ritz values and certified
+        /// brackets up to this N.
         #[arg(long, default_value_t = 1 << 16)]
         exact_limit: usize,
-        /// Counts from: ulv (near-and-far H² matrix, certified brackets) or skel
-        /// (strong-admissibility skeletonization per shift: no H² matrix, O(N) memory,
-        /// brackets widened by 4·tol·‖A‖, an estimate; uses --tol, --leaf, --eta only).
-        #[arg(long, value_enum, default_value_t = Factorization::Ulv)]
-        factorization: Factorization,
-        /// skel: shifts counted concurrently per bisection round, each with its own
-        /// factorization's memory (default 2; raise it with the core count).
-        #[arg(long, default_value_t = 2)]
-        cuts_per_round: usize,
+        #[command(flatten)]
+        fact: FactorOpts,
     },
     /// Replicate a C60 crystal cell NX×NY×NZ times with seeded uniform noise, write .xyz.
     ElsesSupercell {
@@ -129,6 +129,7 @@ pub enum Method {
 pub enum Factorization {
     Ulv,
     Skel,
+    Auto,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +142,22 @@ pub enum Adm {
 pub enum Span {
     NearAndFar,
     FarOnly,
+}
+
+/// Which factorization counts, solves and factors (inertia, solve, logdet, eig).
+#[derive(Args, Debug, Clone)]
+pub struct FactorOpts {
+    /// ulv (near-and-far H² matrix: one fixed matrix, certified brackets), skel
+    /// (strong-admissibility skeletonization per shift: no H² matrix, O(N) memory on
+    /// surfaces, per-shift measured error; uses --tol, --leaf, --eta only) or auto (ulv for
+    /// 1-D/2-D points and n ≤ 32768, skel for larger 3-D problems); the output names it.
+    #[arg(long, value_enum, default_value_t = Factorization::Auto)]
+    pub factorization: Factorization,
+    /// Shifts counted concurrently per bisection round (at least one per interval; skel
+    /// factors each in arena order, so raise it with the core count). Default: 1 for ulv,
+    /// the thread count for skel.
+    #[arg(long)]
+    pub cuts_per_round: Option<usize>,
 }
 
 /// The problem and the construction options shared by every command.

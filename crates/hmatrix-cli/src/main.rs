@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod factored;
 mod problem;
 
 use clap::Parser;

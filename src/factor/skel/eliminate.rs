@@ -20,6 +20,7 @@
 //! After the step `B` keeps `s`: skeletons are subsets of the original indices, so every
 //! block nobody has changed is still the source's entries, evaluated on demand.
 
+use super::factors::Step;
 use super::store::Store;
 use crate::block::BlockTree;
 use crate::cluster::{ClusterId, ClusterTree};
@@ -51,6 +52,21 @@ pub(super) struct State {
     pub store: Store,
     pub inertia: Inertia,
     pub logdet: LogDet,
+    /// The recorded steps, in step order, when the factors are kept (`factors.rs`).
+    pub steps: Option<Vec<Step>>,
+}
+
+impl State {
+    /// No active indices, nothing stored, no pivots; recording the steps if `record`.
+    pub(super) fn new(clusters: usize, record: bool) -> Self {
+        State {
+            active: vec![Vec::new(); clusters],
+            store: Store::new(),
+            inertia: Inertia::default(),
+            logdet: LogDet::one(),
+            steps: record.then(Vec::new),
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -218,6 +234,9 @@ pub(super) fn eliminate(ctx: &Ctx<'_>, st: &mut State, b: ClusterId, level: usiz
     };
     let w_s = solve(&dsr);
     let w_near: Vec<Mat<f64>> = near_r.iter().map(solve).collect();
+    if let Some(steps) = st.steps.as_mut().filter(|_| !k.r.is_empty()) {
+        steps.push(record(&st.active, b, &close, &k, (drr, f), &w_s, &w_near));
+    }
     st.active[b.idx()] = k.s.iter().map(|&p| st.active[b.idx()][p]).collect();
     let mut diag = dss;
     gemm(diag.as_mut(), true, dsr.as_ref(), w_s.as_ref(), -1.0);
@@ -238,6 +257,31 @@ pub(super) fn eliminate(ctx: &Ctx<'_>, st: &mut State, b: ClusterId, level: usiz
         }
     }
     Ok(())
+}
+
+/// The stored step at `b` (`factors.rs`), before `b` is reduced to its skeleton: global
+/// `s`, `r`, `y = s ∪ act(close)`, `T`, `K'[r, r]` with its factor, `W = [W_s, W_near…]`.
+fn record(
+    active: &[Vec<usize>],
+    b: ClusterId,
+    close: &[ClusterId],
+    k: &Skeleton,
+    (drr, f): (Mat<f64>, Bk),
+    w_s: &Mat<f64>,
+    w_near: &[Mat<f64>],
+) -> Step {
+    let act = &active[b.idx()];
+    let s: Vec<usize> = k.s.iter().map(|&p| act[p]).collect();
+    let r: Vec<usize> = k.r.iter().map(|&p| act[p]).collect();
+    let mut y = s.clone();
+    close.iter().for_each(|c| y.extend_from_slice(&active[c.idx()]));
+    let mut w = Mat::zeros(r.len(), y.len());
+    let mut j0 = 0;
+    for m in std::iter::once(w_s).chain(w_near) {
+        w.as_mut().subcols_mut(j0, m.ncols()).copy_from(m);
+        j0 += m.ncols();
+    }
+    Step { s, r, y, t: k.t.clone(), drr, f, w }
 }
 
 fn symmetrize(m: &mut Mat<f64>) {

@@ -22,10 +22,17 @@
 //! Cost per shift: `O(n_c² m² r)` per cluster (`n_c` near partners, `m` active and `r`
 //! redundant indices), O(N) in total when the skeletons stay bounded (surfaces); memory is
 //! the stored blocks of one level (no near field is kept between shifts).
+//!
+//! [`Skeletonization::ldlt`] keeps only the counts (bisection); [`Skeletonization::factor`]
+//! runs the same elimination and keeps the factors, for solves and products with
+//! `K̃(σ)` (`factors.rs`).
 
 mod eliminate;
+mod factors;
 mod store;
 mod wave;
+
+pub use factors::SkelFactor;
 
 use super::{Inertia, LogDet};
 use crate::block::{Admissibility, BlockTree};
@@ -36,8 +43,8 @@ use crate::par::{default_par, Par};
 use crate::sample::{self, validate_compression};
 use crate::source::{located, EntrySource};
 use eliminate::{Ctx, State};
+use factors::Step;
 use std::time::Instant;
-use store::Store;
 
 /// The order in which the clusters of one level are eliminated. Each order is
 /// deterministic and independent of the thread count; the two give different, equally
@@ -174,6 +181,16 @@ impl<'a> Skeletonization<'a> {
         self.src.n()
     }
 
+    /// Entries of the leaf-level near field, `Σ_leaf Σ_{y ∈ N(leaf)} |leaf|·|y|`: what every
+    /// factorization reads and eliminates at least once (its cost model's unit).
+    pub fn near_entries(&self) -> usize {
+        let t = &self.tree;
+        let leaf_len = |c| t.indices(c).len();
+        t.level(t.depth())
+            .map(|c| leaf_len(c) * self.blocks.close(c).iter().map(|&y| leaf_len(y)).sum::<usize>())
+            .sum()
+    }
+
     /// The parameters.
     pub fn params(&self) -> &SkelParams {
         &self.params
@@ -184,13 +201,33 @@ impl<'a> Skeletonization<'a> {
         self.src
     }
 
-    /// Factors `A − σI`.
+    /// Factors `A − σI`: inertia, log-determinant and statistics, no factors kept
+    /// ([`Skeletonization::factor`] keeps them).
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for a non-finite shift; [`Error::NonFiniteEntry`] for a
     /// NaN/inf entry in a sampled far block row; [`Error::NonFinitePivot`] when an
     /// eliminated block has a non-finite pivot (NaN/inf entries, or an overflow).
     pub fn ldlt(&self, shift: f64) -> Result<SkelLdlt> {
+        self.run(shift, false).map(|(f, _)| f)
+    }
+
+    /// Factors `A − σI` as [`Skeletonization::ldlt`] does (same numbers: the same inertia
+    /// and log-determinant bits) and keeps the factors, for solves and products with the
+    /// factored matrix `F(σ) = A − σI + E(σ)` ([`SkelFactor`]; O(N) memory when the
+    /// skeletons stay bounded).
+    ///
+    /// # Errors
+    /// As [`Skeletonization::ldlt`]: [`Error::InvalidParameter`] for a non-finite shift;
+    /// [`Error::NonFiniteEntry`] for a NaN/inf entry in a sampled far block row;
+    /// [`Error::NonFinitePivot`] when an eliminated block has a non-finite pivot.
+    pub fn factor(&self, shift: f64) -> Result<SkelFactor<'_>> {
+        let (stats, steps) = self.run(shift, true)?;
+        Ok(SkelFactor::new(self, steps.unwrap_or_default(), stats))
+    }
+
+    /// The elimination of every level, leaves first, recording the steps if `record`.
+    fn run(&self, shift: f64, record: bool) -> Result<(SkelLdlt, Option<Vec<Step>>)> {
         if !shift.is_finite() {
             return Err(Error::invalid("shift", shift, "a finite number"));
         }
@@ -205,43 +242,44 @@ impl<'a> Skeletonization<'a> {
             shift,
             par: self.params.par,
         };
-        let nc = (2 << tree.depth()) - 1;
-        let mut st = State {
-            active: vec![Vec::new(); nc],
-            store: Store::new(),
-            inertia: Inertia::default(),
-            logdet: LogDet::one(),
-        };
+        let mut st = State::new((2 << tree.depth()) - 1, record);
         for c in tree.level(tree.depth()) {
             st.active[c.idx()] = tree.indices(c).to_vec();
         }
         let mut levels = Vec::with_capacity(tree.depth() + 1);
         for l in (0..=tree.depth()).rev() {
-            let max_active = tree.level(l).map(|c| st.active[c.idx()].len()).max().unwrap_or(0);
-            match self.params.order {
-                EliminationOrder::Waves => wave::eliminate_level(&ctx, &mut st, l)?,
-                EliminationOrder::Arena => {
-                    for c in tree.level(l) {
-                        eliminate::eliminate(&ctx, &mut st, c, l)?;
-                    }
-                }
-            }
-            let sizes = tree.level(l).map(|c| st.active[c.idx()].len());
-            let (max_skeleton, total_skeleton) = sizes.fold((0, 0), |(m, t), s| (m.max(s), t + s));
-            levels.push(SkelLevel { level: l, max_active, max_skeleton, total_skeleton });
+            levels.push(self.level(&ctx, &mut st, l)?);
             if l > 0 {
                 eliminate::merge(&ctx, &mut st, l);
             }
         }
         debug_assert_eq!(st.inertia.negative + st.inertia.zero + st.inertia.positive, self.n());
-        Ok(SkelLdlt {
+        let stats = SkelLdlt {
             shift,
             inertia: st.inertia,
             logdet: st.logdet,
             levels,
             peak_stored_bytes: 8 * st.store.peak_entries(),
             time_s: t0.elapsed().as_secs_f64(),
-        })
+        };
+        Ok((stats, st.steps))
+    }
+
+    /// Eliminates the clusters of level `l` in the configured order.
+    fn level(&self, ctx: &Ctx<'_>, st: &mut State, l: usize) -> Result<SkelLevel> {
+        let tree = &self.tree;
+        let max_active = tree.level(l).map(|c| st.active[c.idx()].len()).max().unwrap_or(0);
+        match self.params.order {
+            EliminationOrder::Waves => wave::eliminate_level(ctx, st, l)?,
+            EliminationOrder::Arena => {
+                for c in tree.level(l) {
+                    eliminate::eliminate(ctx, st, c, l)?;
+                }
+            }
+        }
+        let sizes = tree.level(l).map(|c| st.active[c.idx()].len());
+        let (max_skeleton, total_skeleton) = sizes.fold((0, 0), |(m, t), s| (m.max(s), t + s));
+        Ok(SkelLevel { level: l, max_active, max_skeleton, total_skeleton })
     }
 }
 

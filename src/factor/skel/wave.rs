@@ -8,10 +8,8 @@
 //! result does not depend on the number of threads.
 
 use super::eliminate::{eliminate, Ctx, State};
-use super::store::Store;
 use crate::cluster::ClusterId;
 use crate::error::Result;
-use crate::factor::{Inertia, LogDet};
 use rayon::prelude::*;
 
 /// `{c} ∪ N(c) ∪ F(c)` (clusters with active indices), ascending.
@@ -28,12 +26,7 @@ fn reach(ctx: &Ctx<'_>, st: &State, c: ClusterId) -> Vec<ClusterId> {
 /// Moves every stored block between two clusters of `reach` into a new sub-state, with
 /// copies of their active index lists.
 fn split_off(st: &mut State, reach: &[ClusterId]) -> State {
-    let mut sub = State {
-        active: vec![Vec::new(); st.active.len()],
-        store: Store::new(),
-        inertia: Inertia::default(),
-        logdet: LogDet::one(),
-    };
+    let mut sub = State::new(st.active.len(), st.steps.is_some());
     for &x in reach {
         sub.active[x.idx()] = st.active[x.idx()].clone();
         let mut with: Vec<ClusterId> = st.store.partners(x).into_iter().filter(|p| p.0 > x.0).collect();
@@ -84,6 +77,9 @@ pub(super) fn eliminate_level(ctx: &Ctx<'_>, st: &mut State, l: usize) -> Result
             st.active[c.idx()] = std::mem::take(&mut sub.active[c.idx()]);
             st.inertia.add(sub.inertia);
             st.logdet.combine(sub.logdet);
+            if let (Some(all), Some(steps)) = (st.steps.as_mut(), sub.steps.take()) {
+                all.extend(steps);
+            }
             for ((a, b), m) in sub.store.drain() {
                 st.store.put(a, b, m);
             }

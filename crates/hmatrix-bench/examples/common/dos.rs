@@ -57,7 +57,7 @@ pub fn count_grid(
             let mut last = Error::ShiftUncertain { shift: sigma };
             for attempt in 0..4 {
                 let s = nudge(sigma, scale, attempt);
-                match certified_inertia(plan, s, delta) {
+                match certified_inertia(plan, s, (delta, 0.0)) {
                     Ok(c) if c.inertia.zero == 0 => {
                         return Ok(GridCount { shift: s, count: c.inertia.negative, uncertain: c.uncertain })
                     }

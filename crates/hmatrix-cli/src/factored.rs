@@ -1,0 +1,275 @@
+//! The commands that factor (`inertia`, `solve`, `logdet`, `eig`), written once over
+//! [`InertiaCounter`]: each is a [`Task`] that [`with_counter`] runs on the ULV plan of an
+//! H² matrix or on the skeletonization, as `--factorization` (or `auto`) chooses.
+
+use crate::args::{Common, FactorOpts, Factorization, Method};
+use crate::problem::{self, progress_bar, BuildProgress};
+use faer::Mat;
+use hmatrix::eigen::{certify, EigParams, Eigenvalue, InertiaCounter, ShiftedFactor, Spectrum};
+use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
+use hmatrix::factor::{PlanParams, UlvPlan};
+use hmatrix::{Error, Result};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// Largest n that `auto` gives to the ULV for 3-D points: its near-and-far bases grow as
+/// N^0.5 in rank there (sphere, ball), so beyond this the skeletonization's O(N) memory
+/// wins (the 262,144-point sphere took 11.7 GB with the ULV at tol 1e-4).
+const AUTO_ULV_3D: usize = 1 << 15;
+
+/// What every factoring command knows about the problem and its representation.
+pub struct Setup<'a> {
+    pub n: usize,
+    pub default_problem: bool,
+    pub time_build_s: f64,
+    /// Bytes of the H² matrix and its plan (ULV); 0 for the skeletonization (per shift).
+    pub memory_bytes: usize,
+    pub max_rank: usize,
+    pub cuts_per_round: usize,
+    /// The ULV plan (and through it the H² matrix, for `Ã x`); none for the skeletonization.
+    pub ulv: Option<&'a UlvPlan<'a>>,
+}
+
+/// A command run on one counter; returns the JSON object it prints.
+pub trait Task {
+    fn run<C: InertiaCounter>(self, c: &C, s: &Setup<'_>) -> Result<Value>;
+}
+
+/// Fills in the built-in default problem (yukawa on 65,536 points of a circle) when no
+/// problem is given; returns whether it did.
+pub fn default_problem(c: &mut Common) -> bool {
+    let default_problem = c.kernel.is_none() && c.matrix.is_none() && c.elses.is_none();
+    if default_problem {
+        c.kernel = Some("yukawa".into());
+        c.geometry = Some("circle".into());
+        c.n = Some(c.n.unwrap_or(65536));
+    }
+    default_problem
+}
+
+/// `auto`: the ULV for points in 1 or 2 dimensions (bounded ranks) and for 3-D problems up
+/// to [`AUTO_ULV_3D`], the skeletonization beyond.
+fn choose(f: Factorization, src: &dyn hmatrix::source::EntrySource) -> Factorization {
+    match f {
+        Factorization::Auto => {
+            let dim = src.points().map_or(1, |p| p.dim());
+            if dim <= 2 || src.n() <= AUTO_ULV_3D {
+                Factorization::Ulv
+            } else {
+                Factorization::Skel
+            }
+        }
+        other => other,
+    }
+}
+
+/// Loads the problem, builds the chosen representation and runs `task` on it; the JSON
+/// object gets `n`, `problem`, `factorization`, `time_build_s` added.
+pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T) -> Result<Value> {
+    let default_problem = default_problem(&mut c);
+    let t0 = Instant::now();
+    let p = problem::load(&c)?;
+    let kind = choose(f.factorization, p.src.as_ref());
+    let mut v = match kind {
+        Factorization::Skel => {
+            // arena order (fewer flops than waves): concurrent shifts fill the cores
+            let sp =
+                SkelParams::default().tol(c.tol).leaf_size(c.leaf).eta(c.eta).order(EliminationOrder::Arena);
+            let sk = Skeletonization::new(p.src.as_ref(), sp)?;
+            let cuts = f.cuts_per_round.unwrap_or(rayon::current_num_threads());
+            let s = Setup {
+                n: sk.n(),
+                default_problem,
+                time_build_s: t0.elapsed().as_secs_f64(),
+                memory_bytes: 0,
+                max_rank: 0,
+                cuts_per_round: cuts,
+                ulv: None,
+            };
+            let mut v = task.run(&sk, &s)?;
+            v["time_build_s"] = json!(s.time_build_s);
+            v
+        }
+        _ => {
+            let bar = BuildProgress::new(c.json);
+            let h = problem::build(&p, &c, &bar)?;
+            // the plan's precomputations were part of the construction before the plan existed
+            let plan = UlvPlan::new(&h, PlanParams::default().par(h.params().par))?;
+            let s = Setup {
+                n: h.n(),
+                default_problem,
+                time_build_s: t0.elapsed().as_secs_f64(),
+                memory_bytes: h.memory_bytes() + plan.memory_bytes(),
+                max_rank: h.report().max_rank,
+                cuts_per_round: f.cuts_per_round.unwrap_or(1),
+                ulv: Some(&plan),
+            };
+            let mut v = task.run(&plan, &s)?;
+            v["time_build_s"] = json!(s.time_build_s);
+            v
+        }
+    };
+    v["n"] = json!(p.src.n());
+    v["problem"] = json!(p.name);
+    Ok(v)
+}
+
+/// `inertia --shift S`.
+pub struct InertiaTask {
+    pub shift: f64,
+}
+
+impl Task for InertiaTask {
+    fn run<C: InertiaCounter>(self, c: &C, _: &Setup<'_>) -> Result<Value> {
+        // δ of a fixed matrix from the engine's own estimate; per-shift errors come with the count
+        let est = c.estimates(32, 0x5eed)?;
+        let t = Instant::now();
+        let at = c.count(self.shift, est.norm)?;
+        let time = t.elapsed().as_secs_f64();
+        let ci = certify(c, at, self.shift, (est.delta, est.norm))?;
+        let i = at.inertia;
+        Ok(json!({"factorization": c.name(), "shift": self.shift, "negative": i.negative, "zero": i.zero,
+            "positive": i.positive, "uncertain": ci.uncertain, "error_estimate": est.delta + at.error,
+            "time_factor_s": time}))
+    }
+}
+
+/// `solve --rhs B --out X` and `logdet`: Cholesky where asked for (ULV only) or where
+/// `auto` finds `A − σI` positive definite, else `LDLᵀ`.
+pub struct FactorTask {
+    pub method: Method,
+    pub shift: f64,
+    /// The right-hand sides' and the output file (`solve`), none for `logdet`.
+    pub files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
+impl Task for FactorTask {
+    fn run<C: InertiaCounter>(self, c: &C, s: &Setup<'_>) -> Result<Value> {
+        let rhs = match self.files {
+            Some((b, out)) => Some((read_vectors(&b, s.n)?, out)),
+            None => None,
+        };
+        let (t, sigma) = (Instant::now(), self.shift);
+        if let Some(plan) = s.ulv.filter(|_| self.method != Method::Ldl) {
+            match plan.cholesky(sigma) {
+                Ok(ch) => {
+                    let solved = rhs.map(|(b, out)| Solved { x: ch.solve(b.as_ref()), b, out });
+                    return finish(c, s, solved, ch.logdet(), sigma, "cholesky", t);
+                }
+                Err(Error::NotPositiveDefinite { .. }) if self.method == Method::Auto => {}
+                Err(e) => return Err(e),
+            }
+        } else if self.method == Method::Cholesky {
+            return Err(Error::invalid("method", "cholesky", "ldl or auto with --factorization skel"));
+        }
+        let f = c.factor(sigma, c.estimates(32, 0x5eed)?.norm)?;
+        let solved = rhs.map(|(b, out)| Solved { x: f.solve(b.as_ref()), b, out });
+        finish(c, s, solved, f.logdet(), sigma, "ldl", t)
+    }
+}
+
+/// A solution `x` of `(A − σI) x = b`, to be written to `out`.
+struct Solved {
+    x: Mat<f64>,
+    b: Mat<f64>,
+    out: std::path::PathBuf,
+}
+
+/// The JSON of a solve or log-determinant; writes the solution and reports its residual
+/// against `Ã` (ULV) or against `A` itself (skel, exact products up to n = 65536).
+fn finish<C: InertiaCounter>(
+    c: &C,
+    s: &Setup<'_>,
+    solved: Option<Solved>,
+    d: hmatrix::factor::LogDet,
+    sigma: f64,
+    method: &str,
+    t: Instant,
+) -> Result<Value> {
+    let time = t.elapsed().as_secs_f64();
+    let mut v = json!({"factorization": c.name(), "shift": sigma, "method": method,
+        "sign": d.sign, "logabsdet": d.logabsdet, "time_factor_s": time});
+    let Some(Solved { x, b, out }) = solved else { return Ok(v) };
+    hmatrix::io::write_npy(&out, x.as_ref(), x.ncols() == 1)?;
+    v["out"] = json!(out.display().to_string());
+    v["time_solve_s"] = json!(time);
+    let residual =
+        |ax: Mat<f64>| (ax - &x * faer::Scale(sigma) - &b).norm_l2() / b.norm_l2().max(f64::MIN_POSITIVE);
+    match s.ulv {
+        Some(plan) => v["relative_residual_h2"] = json!(residual(plan.matrix().matvec(x.as_ref()))),
+        None if s.n <= 1 << 16 => {
+            let ax = hmatrix::source::exact_product(c.source(), x.as_ref(), hmatrix::par::default_par());
+            v["relative_residual"] = json!(residual(ax));
+        }
+        None => {}
+    }
+    Ok(v)
+}
+
+/// What `eig` computes: the k-th eigenvalue, an index range or an interval.
+pub struct EigTask {
+    pub k: Option<usize>,
+    pub range: Option<String>,
+    pub interval: Option<String>,
+    pub params: EigParams,
+    pub json: bool,
+}
+
+impl Task for EigTask {
+    fn run<C: InertiaCounter>(self, c: &C, s: &Setup<'_>) -> Result<Value> {
+        let t1 = Instant::now();
+        let sp = Spectrum::new(c, &self.params.clone().cuts_per_round(s.cuts_per_round))?;
+        let vals = self.answer(&sp, s)?;
+        let st = sp.stats();
+        Ok(json!({"factorization": st.factorization, "eigenvalues": vals,
+            "factorizations": st.factorizations, "shifts_moved": st.shifts_moved,
+            "error_estimate": st.error_estimate, "max_shift_error": st.max_shift_error,
+            "eig_tol": st.eig_tol, "sharpened": st.sharpened, "exact_products": st.exact_products,
+            "time_eig_s": t1.elapsed().as_secs_f64(), "max_rank": s.max_rank.max(st.max_rank),
+            "memory_bytes": s.memory_bytes.max(st.peak_factor_bytes)}))
+    }
+}
+
+impl EigTask {
+    /// Answers the query (default: k = N/2 on the default problem, else k = 1), with a
+    /// progress spinner on a terminal unless `json`.
+    fn answer<C: InertiaCounter>(&self, sp: &Spectrum<'_, C>, s: &Setup<'_>) -> Result<Vec<Eigenvalue>> {
+        let pb = progress_bar(self.json, "bisection");
+        let vals = if let Some(iv) = &self.interval {
+            let (a, b) = pair::<f64>(iv, "interval")?;
+            sp.in_interval(a, b)
+        } else if let Some(r) = &self.range {
+            let (k1, k2) = pair::<usize>(r, "range")?;
+            sp.range(k1, k2)
+        } else {
+            sp.kth(self.k.unwrap_or(if s.default_problem { s.n / 2 } else { 1 })).map(|e| vec![e])
+        };
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+        vals
+    }
+}
+
+fn pair<T: std::str::FromStr>(s: &str, what: &'static str) -> Result<(T, T)> {
+    let mut it = s.splitn(2, ':');
+    let (a, b) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
+    match (a.trim().parse(), b.trim().parse()) {
+        (Ok(x), Ok(y)) => Ok((x, y)),
+        _ => Err(Error::invalid(what, s, "two values separated by ':'")),
+    }
+}
+
+/// Reads `n × m` right-hand sides or vectors from a `.npy` file, checked.
+pub fn read_vectors(path: &std::path::Path, n: usize) -> Result<Mat<f64>> {
+    let x = hmatrix::io::read_npy(path)?;
+    if x.nrows() != n {
+        return Err(Error::SizeMismatch {
+            what: "vector length vs matrix dimension",
+            expected: n,
+            found: x.nrows(),
+        });
+    }
+    hmatrix::source::check_finite(x.as_ref())?;
+    Ok(x)
+}
