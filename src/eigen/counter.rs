@@ -64,6 +64,8 @@ pub struct Estimates {
     pub eig_tol: f64,
     /// The Lanczos quadrature's model of the counting function, if the counter has one.
     pub(crate) model: Option<DensityModel>,
+    /// Factorizations the estimates took (counted in the engine's statistics).
+    pub factorizations: usize,
 }
 
 /// A factorization of `M_σ − σI` at one shift, kept for solves.
@@ -168,12 +170,12 @@ impl<'h> InertiaCounter for UlvPlan<'h> {
         let h = self.matrix();
         // Both ends of the spectrum, once: the larger magnitude is the norm estimate (the
         // dominant eigenvalue's Rayleigh quotient), and they seed the start interval.
-        let (ends, model) = lanczos_quadrature(h, seed);
+        let (ends, model) = lanczos_quadrature(h.n(), |x| h.matvec(x), seed);
         let norm = ends.0.abs().max(ends.1.abs());
         let scale = if norm > 0.0 { norm } else { 1.0 };
         let delta = factored_error_estimate(self, samples, seed)? + 1e-12 * scale;
         let eig_tol = (1e-2 * h.params().tol * scale).max(1e-14 * scale);
-        Ok(Estimates { ends, norm, mean: h.trace() / h.n() as f64, delta, eig_tol, model })
+        Ok(Estimates { ends, norm, mean: h.trace() / h.n() as f64, delta, eig_tol, model, factorizations: 0 })
     }
 
     fn count(&self, sigma: f64, _: f64) -> Result<Count> {

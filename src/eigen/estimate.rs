@@ -55,14 +55,18 @@ pub fn factored_error_estimate(plan: &UlvPlan<'_>, m: usize, seed: u64) -> crate
 /// vector). Ritz values lie inside the spectrum, so both are estimates from inside:
 /// callers widen them and verify by counts.
 pub fn spectrum_ends_estimate(h: &H2Matrix, seed: u64) -> (f64, f64) {
-    let (ends, _) = lanczos_quadrature(h, seed);
+    let (ends, _) = lanczos_quadrature(h.n(), |x| h.matvec(x), seed);
     ends
 }
 
-/// The Lanczos run behind [`spectrum_ends_estimate`]: the extreme Ritz values and the
-/// Gauss quadrature's model of the counting function (`None` below 2 nodes).
-pub(crate) fn lanczos_quadrature(h: &H2Matrix, seed: u64) -> ((f64, f64), Option<DensityModel>) {
-    let n = h.n();
+/// The Lanczos run behind [`spectrum_ends_estimate`] on the symmetric `n × n` operator
+/// `op`: the extreme Ritz values and the Gauss quadrature's model of the counting function
+/// (`None` below 2 nodes).
+pub(crate) fn lanczos_quadrature(
+    n: usize,
+    op: impl Fn(faer::MatRef<'_, f64>) -> Mat<f64>,
+    seed: u64,
+) -> ((f64, f64), Option<DensityModel>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut q = Mat::from_fn(n, 1, |_, _| rng.random::<f64>() - 0.5);
     let mut basis: Vec<Mat<f64>> = Vec::with_capacity(LANCZOS_STEPS);
@@ -70,7 +74,7 @@ pub(crate) fn lanczos_quadrature(h: &H2Matrix, seed: u64) -> ((f64, f64), Option
     let mut norm = q.norm_l2();
     while basis.len() < LANCZOS_STEPS.min(n) && norm.is_finite() && norm > 0.0 {
         q *= faer::Scale(1.0 / norm);
-        let mut w = h.matvec(q.as_ref());
+        let mut w = op(q.as_ref());
         alpha.push((q.transpose() * &w)[(0, 0)]);
         basis.push(q);
         // full reorthogonalization, twice: the basis is tiny, and lost orthogonality would

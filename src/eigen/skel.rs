@@ -12,6 +12,7 @@
 //! interval is counted only when a result's bracket rests on it.
 
 use super::counter::Estimates;
+use super::estimate::lanczos_quadrature;
 use crate::error::{Error, Result};
 use crate::factor::skel::{SkelFactor, Skeletonization};
 use crate::source::{checked_entries, exact_product};
@@ -22,31 +23,45 @@ use rand::SeedableRng;
 use rand_distr::StandardNormal;
 
 /// Largest n whose per-shift error is measured with exact products (two products of
-/// [`PROBES`] columns per factorization, `2·8·n²` entries: at n = 16384 about what one
-/// factorization costs); above it `ε(σ) = FALLBACK_FACTOR·tol·‖A‖`.
-pub const MEASURED_ERROR_LIMIT: usize = 1 << 14;
+/// [`PROBES`] columns per factorization, `n²` entries each: at n = 16384 about what one
+/// factorization costs, twice that at 65536); above it `ε(σ) = FALLBACK_FACTOR·tol·‖A‖`.
+pub const MEASURED_ERROR_LIMIT: usize = 1 << 16;
 /// Gaussian probes of the power bound.
 const PROBES: usize = 8;
 /// α of the power bound: it fails with probability at most `α^(−PROBES)` (6e-7).
 const ALPHA: f64 = 6.0;
 /// `ε = c·tol·‖A‖` where no measurement is affordable: the wrong counts measured on five
 /// kernel matrices lay within 0.27·tol·‖A‖ of an eigenvalue, the C60 2×2×2 HOMO 1.2
-/// (`docs/architecture.md`).
+/// (`docs/architecture.md`) — but `‖E(σ)‖₂` itself was measured larger (up to 28·tol·‖A‖
+/// on the 16384-point sphere), so above the limit brackets are estimates, not Weyl bounds.
 const FALLBACK_FACTOR: f64 = 4.0;
 
-/// Spectrum estimates from exact entries: Gershgorin ends of `rows` sampled rows, the
-/// mean eigenvalue, and no density model. δ is the rounding allowance `1e-12·‖A‖` (the
+/// Spectrum estimates: Gershgorin discs of `rows` sampled rows and the mean eigenvalue
+/// from exact entries (which also finds non-finite entries, by global row and column), then
+/// 24 Lanczos steps on `M_μ = A + E(μ)` through the stored factors of one factorization at
+/// the mean eigenvalue μ (applies cost O(stored entries)): ends, norm and the density
+/// model that aims the cuts, as the ULV gets them from the H² matvec. The Gershgorin ends
+/// are kept where that factorization fails. δ is the rounding allowance `1e-12·‖A‖` (the
 /// errors come with each count); the default bracket width is `0.1·tol·‖A‖` (bisection
-/// below the per-shift error learns nothing).
+/// below the per-shift error learns little).
 ///
 /// # Errors
-/// As [`gershgorin`].
+/// As [`gershgorin`] and [`Skeletonization::factor`], except a non-finite pivot.
 pub(super) fn estimates(sk: &Skeletonization<'_>, rows: usize, seed: u64) -> Result<Estimates> {
     let [lo, hi, mean] = gershgorin(sk, rows, seed)?;
-    let norm = lo.abs().max(hi.abs());
+    let ((ends, model), factorizations) = match sk.factor(mean) {
+        Ok(f) => {
+            let op = |x: faer::MatRef<'_, f64>| f.apply(x) + faer::Scale(mean) * x;
+            let (e, m) = lanczos_quadrature(sk.n(), op, seed);
+            (((e.0.max(lo), e.1.min(hi)), m), 1)
+        }
+        Err(Error::NonFinitePivot { .. }) => (((lo, hi), None), 1),
+        Err(e) => return Err(e),
+    };
+    let norm = ends.0.abs().max(ends.1.abs());
     let scale = if norm > 0.0 { norm } else { 1.0 };
     let eig_tol = (0.1 * sk.params().tol * scale).max(1e-14 * scale);
-    Ok(Estimates { ends: (lo, hi), norm, mean, delta: 1e-12 * scale, eig_tol, model: None })
+    Ok(Estimates { ends, norm, mean, delta: 1e-12 * scale, eig_tol, model, factorizations })
 }
 
 /// `ε(σ) ≥ ‖E(σ)‖₂`, `E(σ) = F(σ) − (A − σI)` the error of the factored matrix, with
@@ -57,9 +72,11 @@ pub(super) fn estimates(sk: &Skeletonization<'_>, rows: usize, seed: u64) -> Res
 /// (`E` symmetric, `‖E²‖₂ = ‖E‖₂²`): `ε = √(α·√(2/π)·max_i ‖E² ω_i‖)`. `E v = F v + σv − A v`
 /// costs one apply of the stored factors and one exact product with `A`; the power step
 /// makes the bound tight where `E`'s singular values decay (measured `‖E²‖_F ≈ 1.4‖E‖₂²`
-/// on kernel matrices, so `ε ≈ 3·‖E‖₂`, `‖E‖₂ ≈ 0.1·tol·‖A‖`). Above the limit the
-/// products cost more than the factorization: `ε = 4·tol·‖A‖`, an estimate resting on
-/// measurements, not a bound.
+/// on kernel matrices; against the dense `‖E‖₂` the bound was 3.3× and 3.5× above it).
+/// `‖E(σ)‖₂` depends on σ: 0.24·tol·‖A‖ at one shift and 12·tol·‖A‖ at another of the same
+/// 1600-point sphere (near an eigenvalue of an eliminated block the elimination amplifies
+/// the dropped residuals), and it grows with n. Above the limit the products cost more
+/// than the factorization: `ε = 4·tol·‖A‖`, an estimate, not a bound.
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] when a product with `A` is not finite (non-finite entries).

@@ -187,7 +187,7 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
             }
         }
         let est = counter.estimates(params.error_samples, params.seed)?;
-        let Estimates { ends, norm, mean, delta, eig_tol, model } = est;
+        let Estimates { ends, norm, mean, delta, eig_tol, model, factorizations } = est;
         let n = counter.n();
         let mut s = Spectrum {
             counter,
@@ -208,7 +208,7 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
             par: params.par,
             cuts_per_round: params.cuts_per_round,
             seed: params.seed,
-            factorizations: AtomicUsize::new(0),
+            factorizations: AtomicUsize::new(factorizations),
             moved: AtomicUsize::new(0),
             sharpened: AtomicUsize::new(0),
             exact_products: AtomicUsize::new(0),
