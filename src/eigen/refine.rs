@@ -282,7 +282,54 @@ fn assign_by_count(
 
 #[cfg(test)]
 mod tests {
-    use super::enclosure;
+    use super::{assign_by_count, enclosure, Interval, ShiftedFactor};
+    use crate::factor::{Inertia, LogDet};
+    use faer::{Mat, MatRef};
+
+    /// A factorization that only knows its shift and count.
+    struct Counted(f64, usize);
+
+    impl ShiftedFactor for Counted {
+        fn shift(&self) -> f64 {
+            self.0
+        }
+        fn inertia(&self) -> Inertia {
+            Inertia { negative: self.1, zero: 0, positive: 0 }
+        }
+        fn logdet(&self) -> LogDet {
+            LogDet { sign: 1.0, logabsdet: 0.0 }
+        }
+        fn solve(&self, b: MatRef<'_, f64>) -> Mat<f64> {
+            b.to_owned()
+        }
+        fn apply_unshifted(&self, x: MatRef<'_, f64>) -> Mat<f64> {
+            x.to_owned()
+        }
+        fn error(&self) -> f64 {
+            0.0
+        }
+    }
+
+    /// Ritz values around σ take their indices from the factorization's own count: with 10
+    /// eigenvalues below σ = 3.5, the Ritz values 3 and 4 are λ_10 and λ_11, whatever the
+    /// interval's ends say; an unconverged pair between σ and the group voids it.
+    #[test]
+    fn ritz_values_take_indices_from_the_shift_count() {
+        let theta = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let ok = [1.0, 1.0, 1e-9, 1e-9, 1.0];
+        let iv = Interval::new(2.5, 4.5, 9, 11);
+        assert_eq!(assign_by_count(&theta, &ok, &Counted(3.5, 10), iv, 1e-6), Some(vec![2, 3]));
+        // σ = 1.5 below the group with 8 eigenvalues under it: 1 is λ_8, 2 is λ_9, and 3, 4
+        // are λ_10, λ_11 again once the pair at 2 between σ and the group has converged
+        let conv = [1.0, 1e-9, 1e-9, 1e-9, 1.0];
+        assert_eq!(assign_by_count(&theta, &conv, &Counted(1.5, 8), iv, 1e-6), Some(vec![2, 3]));
+        assert_eq!(assign_by_count(&theta, &ok, &Counted(1.5, 8), iv, 1e-6), None);
+        // another count at the same shift moves the indices: 3 and 4 are λ_11 and λ_12
+        let all = [1.0, 1e-9, 1e-9, 1e-9, 1e-9];
+        assert_eq!(assign_by_count(&theta, &all, &Counted(1.5, 7), iv, 1e-6), Some(vec![3, 4]));
+        // the group lies beyond the subspace
+        assert_eq!(assign_by_count(&theta, &ok, &Counted(3.5, 100), iv, 1e-6), None);
+    }
 
     #[test]
     fn enclosure_uses_residual_and_kato_temple() {

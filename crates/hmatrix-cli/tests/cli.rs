@@ -80,6 +80,41 @@ fn matvec_and_solve_files() {
     assert!((&zv - &xv).norm_l2() / xv.norm_l2() < 1e-5);
 }
 
+/// Every factoring command on the skeletonization: the output names the factorization,
+/// counts, log-determinant, solve and eigenvalues agree with the dense matrix (within the
+/// reported per-shift error), and a Cholesky is refused (the skeletonization has none).
+#[test]
+fn every_factoring_command_runs_on_both_factorizations() {
+    let dense = yukawa_sphere(700);
+    let ev = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+    let s = (0.5 * (ev[350] + ev[351])).to_string();
+    for f in ["ulv", "skel"] {
+        let v = json(&[&["inertia", "--json", "--shift", &s, "--factorization", f][..], &P].concat());
+        assert_eq!((v["factorization"].as_str(), v["negative"].as_u64()), (Some(f), Some(351)));
+        let v = json(&[&["logdet", "--json", "--factorization", f, "--method", "ldl"][..], &P].concat());
+        let exact: f64 = ev.iter().map(|l| l.abs().ln()).sum();
+        assert!((v["logabsdet"].as_f64().unwrap() - exact).abs() < 1e-5 * exact.abs(), "{f}: {v}");
+        let v = json(&[&["eig", "--json", "--k", "350", "--factorization", f][..], &P].concat());
+        assert_eq!(v["factorization"], f);
+        let e = &v["eigenvalues"][0];
+        let (lo, hi) = (e["lower"].as_f64().unwrap(), e["upper"].as_f64().unwrap());
+        assert!(lo <= ev[349] && ev[349] <= hi, "{f}: {e}");
+        assert!((e["value"].as_f64().unwrap() - ev[349]).abs() < 1e-8 * ev[699], "{f}: {e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (b, x) = (dir.path().join("b.npy"), dir.path().join("x.npy"));
+    let bv = Mat::from_fn(700, 1, |i, _| (i as f64 * 0.11).cos());
+    hmatrix::io::write_npy(&b, bv.as_ref(), true).unwrap();
+    let (b, x) = (b.to_str().unwrap(), x.to_str().unwrap());
+    let v = json(&[&["solve", "--json", "--rhs", b, "--out", x, "--factorization", "skel"][..], &P].concat());
+    assert_eq!((v["factorization"].as_str(), v["method"].as_str()), (Some("skel"), Some("ldl")));
+    assert!(v["relative_residual"].as_f64().unwrap() < 1e-6, "{v}");
+    let (code, _, err) =
+        hm(&[&["solve", "--rhs", b, "--out", x, "--factorization", "skel", "--method", "cholesky"][..], &P]
+            .concat());
+    assert_eq!(code, 2, "{err}");
+}
+
 #[test]
 fn bad_input_gives_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
