@@ -240,6 +240,27 @@ pub fn full_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
     (h.to_dense(), r)
 }
 
+/// Sequential thin Householder QR `a = Q R` of an `m × r` matrix (`r ≤ m`): `Q` (m × r,
+/// orthonormal columns) and `R` (r × r, upper triangular).
+pub fn thin_qr(a: MatRef<'_, f64>) -> (Mat<f64>, Mat<f64>) {
+    let (h, r) = Reflectors::qr(a);
+    (h.thin_q(), r)
+}
+
+/// `x ← x R⁻¹` for an upper triangular `R` (sequential): `Rᵀ xᵀ = xᵀ`.
+pub fn solve_right_upper(r: MatRef<'_, f64>, x: MatMut<'_, f64>) {
+    faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+        r.transpose(),
+        x.transpose_mut(),
+        Par::Seq,
+    );
+}
+
+/// `x ← R⁻¹ x` for an upper triangular `R` (sequential).
+pub fn solve_left_upper(r: MatRef<'_, f64>, x: MatMut<'_, f64>) {
+    faer::linalg::triangular_solve::solve_upper_triangular_in_place(r, x, Par::Seq);
+}
+
 /// An orthogonal `H = H_1 ⋯ H_m` (`b × b`) kept as its `m` Householder reflectors
 /// (faer's blocked form): `Hᵀ D H` costs `≈ 8b²m` flops instead of the `4b³` of two dense
 /// products, a saving whenever `m < b/2`.
@@ -285,6 +306,31 @@ impl Reflectors {
     pub fn to_dense(&self) -> Mat<f64> {
         let mut q = Mat::identity(self.basis.nrows(), self.basis.nrows());
         self.right(q.as_mut());
+        q
+    }
+
+    /// The first `len()` columns of `H` (`b × m`): the thin `Q` of [`thin_qr`].
+    pub fn thin_q(&self) -> Mat<f64> {
+        use faer::linalg::householder as hh;
+        let (b, m) = (self.basis.nrows(), self.len());
+        let mut q = Mat::from_fn(b, m, |i, j| if i == j { 1.0 } else { 0.0 });
+        if m == 0 {
+            return q;
+        }
+        let req = hh::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
+            b,
+            self.coeff.nrows(),
+            m,
+        );
+        let mut mem = MemBuffer::new(req);
+        hh::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+            self.basis.as_ref(),
+            self.coeff.as_ref(),
+            faer::Conj::No,
+            q.as_mut(),
+            Par::Seq,
+            MemStack::new(&mut mem),
+        );
         q
     }
 

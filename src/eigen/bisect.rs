@@ -5,7 +5,8 @@
 use super::counter::InertiaCounter;
 use super::interval::{Cuts, Interval, Point};
 use super::refine::{Refined, MAX_GROUP};
-use super::spectrum::{Eigenvalue, Spectrum};
+use super::spectrum::{Eigenvalue, Found, Spectrum};
+use super::vectors::GroupVectors;
 use crate::error::{Error, Result};
 use crate::par::pmap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,26 +28,28 @@ enum Step {
 }
 
 impl<C: InertiaCounter> Spectrum<'_, C> {
-    /// Brackets of the targets `k1..=k2` of `start`; `used[0]`/`used[1]` are set when a
-    /// result rests on `start`'s lower/upper end (its count was not checked by the caller).
+    /// Brackets of the targets `k1..=k2` of `start` (with eigenvectors when `vectors`);
+    /// `used[0]`/`used[1]` are set when a result rests on `start`'s lower/upper end (its
+    /// count was not checked by the caller).
     pub(super) fn bisect(
         &self,
         start: Interval,
-        k1: usize,
-        k2: usize,
+        (k1, k2): (usize, usize),
         used: &mut [bool; 2],
-    ) -> Result<Vec<Eigenvalue>> {
+        vectors: bool,
+    ) -> Result<Vec<Found>> {
         let (a, b) = (start.lo, start.hi);
         let mut uses = |iv: &Interval| {
             used[0] |= iv.lo == a || iv.glo == a;
             used[1] |= iv.hi == b || iv.ghi == b;
         };
         let mut active = vec![start];
-        let mut done = Vec::new();
+        let (mut done, mut finished) = (Vec::new(), Vec::new());
         // A narrow interval is finished by its bracket, unless its values can still come
         // from A's Rayleigh–Ritz (refinement + exact product): the midpoint of an
-        // eig_tol-wide bracket is ~δ from λ(A), the Ritz value ~δ²/gap.
-        let ritz_values = self.values_from_a();
+        // eig_tol-wide bracket is ~δ from λ(A), the Ritz value ~δ²/gap. Wanted vectors
+        // come from refinement too.
+        let ritz_values = self.values_from_a() || vectors;
         while !active.is_empty() {
             let (fin, work): (Vec<Interval>, Vec<Interval>) = active.into_iter().partition(|iv| {
                 let mid = 0.5 * (iv.lo + iv.hi);
@@ -54,18 +57,22 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
                 let refinable = ritz_values && !iv.refined && self.refinable(iv);
                 narrow && !refinable
             });
-            for iv in fin {
-                uses(&iv);
-                self.finish(&mut done, iv, 0.5 * (iv.lo + iv.hi), (k1, k2));
-            }
+            fin.iter().for_each(&mut uses);
+            finished.extend(fin);
             work.iter().filter(|iv| self.refinable(iv)).for_each(&mut uses);
-            let steps = self.round(&work, k1, k2)?;
+            let steps = self.round(&work, (k1, k2), vectors)?;
             active = Vec::with_capacity(2 * work.len());
             for (iv, step) in work.into_iter().zip(steps) {
-                self.advance(iv, step, (k1, k2), &mut active, &mut done);
+                self.advance(iv, step, (k1, k2), &mut active, (&mut done, &mut finished));
             }
         }
-        done.sort_by_key(|e| e.k);
+        // groups finished by their brackets: vectors by one more factorization each
+        let groups: Vec<Result<Option<GroupVectors>>> =
+            pmap(self.par, &finished, |iv| if vectors { self.vectors_of(*iv).map(Some) } else { Ok(None) });
+        for (iv, g) in finished.into_iter().zip(groups) {
+            self.finish(&mut done, iv, (k1, k2), g?.as_ref());
+        }
+        done.sort_by_key(|e| e.value.k);
         Ok(done)
     }
 
@@ -73,7 +80,7 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
     /// subspace iteration (a few factorizations) instead of bisected (one bit per
     /// factorization); every other interval gets its share of `cuts_per_round` cuts (at
     /// least one). All jobs run concurrently; the steps of each interval in order.
-    fn round(&self, work: &[Interval], k1: usize, k2: usize) -> Result<Vec<Vec<Step>>> {
+    fn round(&self, work: &[Interval], (k1, k2): (usize, usize), vectors: bool) -> Result<Vec<Vec<Step>>> {
         let per = self.cuts_per_round.div_ceil(work.len().max(1)).max(1);
         let mut jobs: Vec<(usize, Job)> = Vec::with_capacity(work.len() * per);
         for (w, iv) in work.iter().enumerate() {
@@ -85,7 +92,7 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             }
         }
         let out = pmap(self.par, &jobs, |(w, job)| match job {
-            Job::Refine => self.refine(work[*w]).map(Step::Refined),
+            Job::Refine => self.refine(work[*w], vectors).map(Step::Refined),
             Job::Cut(x) => self.nu(*x).map(Step::Count),
         });
         let mut steps: Vec<Vec<Step>> = work.iter().map(|_| Vec::new()).collect();
@@ -112,23 +119,25 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
     }
 
     /// Applies one interval's steps: refined eigenvalues of the targets `(k1, k2)` go to
-    /// `done`, the pieces that still hold targets to `active`.
+    /// `done`, the pieces that still hold targets to `active`, an interval that cannot
+    /// shrink to `finished`.
     fn advance(
         &self,
         iv: Interval,
         steps: Vec<Step>,
         (k1, k2): (usize, usize),
         active: &mut Vec<Interval>,
-        done: &mut Vec<Eigenvalue>,
+        (done, finished): (&mut Vec<Found>, &mut Vec<Interval>),
     ) {
         let holds = |p: &Interval| (p.nlo + 1).max(k1) <= p.nhi.min(k2);
         let mut cuts = Cuts::of(&iv);
         let mut counted = false;
         for step in steps {
             match step {
-                Step::Refined(Refined::Done(group)) => {
-                    for e in group.into_iter().filter(|e| (k1..=k2).contains(&e.k)) {
-                        done.push(Eigenvalue { k: e.k, value: e.value, lower: e.lo, upper: e.hi });
+                Step::Refined(Refined::Done(group, vectors)) => {
+                    for (j, e) in group.into_iter().enumerate().filter(|(_, e)| (k1..=k2).contains(&e.k)) {
+                        let value = Eigenvalue { k: e.k, value: e.value, lower: e.lo, upper: e.hi };
+                        done.push(Found { value, vector: vectors.as_ref().map(|g| g.column(j)) });
                     }
                 }
                 Step::Refined(Refined::Split(pieces)) => {
@@ -149,7 +158,7 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
                 if one.lo == iv.lo && one.hi == iv.hi {
                     // every cut was moved out of the interval (zero pivots closer than the
                     // move step): it cannot shrink further
-                    self.finish(done, iv, 0.5 * (iv.lo + iv.hi), (k1, k2));
+                    finished.push(iv);
                     return;
                 }
             }
@@ -158,17 +167,21 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
     }
 
     /// Records the targets of a final interval `[lo, hi]`: `λ_k(M) ∈ [lo − ε_lo, hi + ε_hi]`
-    /// by its counts, widened by δ for `A`.
+    /// by its counts, widened by δ for `A`; the value is the midpoint, or the Rayleigh
+    /// quotient of the group's vector (clamped to the bracket) when there are vectors.
     pub(super) fn finish(
         &self,
-        done: &mut Vec<Eigenvalue>,
+        done: &mut Vec<Found>,
         iv: Interval,
-        value: f64,
         (k1, k2): (usize, usize),
+        vectors: Option<&GroupVectors>,
     ) {
         let (lower, upper) = (iv.lo - iv.elo - self.delta, iv.hi + iv.ehi + self.delta);
         for k in (iv.nlo + 1).max(k1)..=iv.nhi.min(k2) {
-            done.push(Eigenvalue { k, value, lower, upper });
+            let j = k - iv.nlo - 1;
+            let vector = vectors.filter(|g| j < g.x.ncols()).map(|g| g.column(j));
+            let value = vector.as_ref().map_or(0.5 * (iv.lo + iv.hi), |v| v.value.clamp(lower, upper));
+            done.push(Found { value: Eigenvalue { k, value, lower, upper }, vector });
         }
     }
 }

@@ -37,10 +37,11 @@ mod interval;
 mod refine;
 mod skel;
 mod spectrum;
+mod vectors;
 
 pub use counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor, SkelShift};
 pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
-pub use spectrum::{EigParams, EigStats, Eigenvalue, IntervalCount, Spectrum};
+pub use spectrum::{EigParams, EigStats, Eigenpairs, Eigenvalue, IntervalCount, Spectrum};
 
 use crate::factor::Inertia;
 

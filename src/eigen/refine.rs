@@ -24,6 +24,7 @@ use super::counter::{InertiaCounter, ShiftedFactor};
 use super::exact::{certify, Group};
 use super::interval::{Cuts, Interval};
 use super::spectrum::Spectrum;
+use super::vectors::GroupVectors;
 use crate::error::Result;
 use faer::{Mat, MatRef, Side};
 use rand::{Rng, SeedableRng};
@@ -46,15 +47,15 @@ const SOLVES: usize = 16;
 /// What refinement achieved for a group `[lo, hi)`.
 pub(super) enum Refined {
     /// Certified brackets `λ_k(A) ∈ [lo, hi]` for every k of the group (the eigenvalues of
-    /// `Ã_f` are enclosed to `eig_tol`).
-    Done(Vec<Enclosed>),
+    /// `Ã_f` are enclosed to `eig_tol`), with the group's eigenvectors when asked for.
+    Done(Vec<Enclosed>, Option<GroupVectors>),
     /// Not converged: the pieces of the interval cut by the counts, to bisect further.
     Split(Vec<Interval>),
 }
 
 /// Orthonormalizes the columns of `y` in place (Gram–Schmidt, twice: deterministic and
 /// accurate for the few columns used here). Returns false if a column vanished.
-fn orthonormalize(y: &mut Mat<f64>) -> bool {
+pub(super) fn orthonormalize(y: &mut Mat<f64>) -> bool {
     for j in 0..y.ncols() {
         for _ in 0..2 {
             for i in 0..j {
@@ -79,7 +80,7 @@ type Iterated = std::result::Result<(Vec<Enclosed>, Mat<f64>), Option<f64>>;
 /// Ritz pairs of the span of `q` (orthonormal): values, vectors, and the residual norm of each.
 type RitzPairs = (Vec<f64>, Mat<f64>, Vec<f64>);
 
-fn ritz(f: &impl ShiftedFactor, q: &Mat<f64>) -> Option<RitzPairs> {
+pub(super) fn ritz(f: &impl ShiftedFactor, q: &Mat<f64>) -> Option<RitzPairs> {
     let aq = f.apply_unshifted(q.as_ref());
     let mut g = q.transpose() * &aq;
     let c = g.ncols();
@@ -97,8 +98,9 @@ fn ritz(f: &impl ShiftedFactor, q: &Mat<f64>) -> Option<RitzPairs> {
 }
 
 impl<C: InertiaCounter> Spectrum<'_, C> {
-    /// Refines the group of eigenvalues in `iv` (`1 ≤ iv.nhi − iv.nlo ≤ MAX_GROUP`).
-    pub(super) fn refine(&self, iv: Interval) -> Result<Refined> {
+    /// Refines the group of eigenvalues in `iv` (`1 ≤ iv.nhi − iv.nlo ≤ MAX_GROUP`), with
+    /// its polished eigenvectors (`vectors.rs`) when `vectors`.
+    pub(super) fn refine(&self, iv: Interval, vectors: bool) -> Result<Refined> {
         let (n, m) = (self.n, iv.nhi - iv.nlo);
         debug_assert!((1..=MAX_GROUP).contains(&m));
         let seed = self.seed ^ (iv.nhi as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -110,7 +112,11 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             let (f, p) = self.factor(sigma)?;
             cuts.insert(p);
             match self.iterate(&f, &mut x, &cuts, iv)? {
-                Ok((done, z)) => return Ok(Refined::Done(self.certified(&done, z.as_ref(), iv))),
+                Ok((done, z)) if vectors => {
+                    let g = self.polish(&f, z);
+                    return Ok(Refined::Done(self.certified(&done, g.x.as_ref(), iv), Some(g)));
+                }
+                Ok((done, z)) => return Ok(Refined::Done(self.certified(&done, z.as_ref(), iv), None)),
                 Err(Some(centre)) if iv.lo < centre && centre < iv.hi => sigma = centre,
                 Err(_) => break,
             }

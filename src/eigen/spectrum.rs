@@ -5,9 +5,11 @@ use super::bisect::{check_interval, first_cut, with_moves};
 use super::counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor};
 use super::density::DensityModel;
 use super::interval::{Interval, Point};
+use super::vectors::FoundVector;
 use crate::error::{Error, Result};
 use crate::par::{default_par, pmap, Par};
 use crate::source::EntrySource;
+use faer::Mat;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
@@ -34,7 +36,11 @@ pub struct EigParams {
     /// (`N²` entries, one product per refined group, see `exact.rs`) when `n ≤ exact_limit`
     /// (default 65536; 0 = never): values become A's Rayleigh–Ritz values, and brackets
     /// shrink to half-width ≈ `‖(A − Ã_f)z‖²/gap` where the counts prove a gap wider than 2δ.
+    /// Eigenvectors are polished against `A` up to the same n (`vectors.rs`).
     pub exact_limit: usize,
+    /// Eigenvectors are polished until `‖Ax − ρx‖₂ ≤ residual_tol · ‖A‖₂` (default 1e-10;
+    /// the rounding floor is about `√n · 64ε`) or until the residual stops shrinking.
+    pub residual_tol: f64,
 }
 
 impl Default for EigParams {
@@ -46,6 +52,7 @@ impl Default for EigParams {
             par: default_par(),
             seed: 0x5eed,
             exact_limit: 1 << 16,
+            residual_tol: 1e-10,
         }
     }
 }
@@ -63,6 +70,8 @@ setters!(EigParams {
     seed: u64,
     /// Sets the largest n for exact products with the input matrix.
     exact_limit: usize,
+    /// Sets the residual at which eigenvector polishing stops (relative to ‖A‖₂).
+    residual_tol: f64,
 });
 
 /// The k-th smallest eigenvalue (1-based) with a bracket that contains `λ_k(A)`.
@@ -80,6 +89,30 @@ pub struct Eigenvalue {
     pub lower: f64,
     /// Upper end of the certified bracket (as `lower`).
     pub upper: f64,
+}
+
+/// Eigenvalues with their eigenvectors ([`Spectrum::range_with_vectors`]).
+#[derive(Debug, Clone)]
+pub struct Eigenpairs {
+    /// The eigenvalues, ascending in k; each value is the Rayleigh quotient of its vector
+    /// (of `A` when `residuals_exact`, else of the factored matrix) clamped to its bracket.
+    pub values: Vec<Eigenvalue>,
+    /// `n × m`: column j is the unit eigenvector of `values[j]` (user ordering), signed so
+    /// that its largest entry is positive. In a cluster of eigenvalues closer than the
+    /// residuals, the columns span the cluster's invariant subspace to that accuracy.
+    pub vectors: Mat<f64>,
+    /// `‖A x_j − λ_j x_j‖₂` with `λ_j = values[j].value`: computed with exact products of
+    /// `A` when `residuals_exact`, else the upper bound `‖M x_j − θ_j x_j‖₂ + ‖A − M‖₂`
+    /// (`M` the factored matrix, `θ_j` its Rayleigh quotient).
+    pub residuals: Vec<f64>,
+    /// Whether every residual is computed against `A` itself (`n ≤ exact_limit`).
+    pub residuals_exact: bool,
+}
+
+/// An eigenvalue found by bisection, with its eigenvector when one was asked for.
+pub(super) struct Found {
+    pub(super) value: Eigenvalue,
+    pub(super) vector: Option<FoundVector>,
 }
 
 /// Eigenvalue count in `[a, b)` and how many could lie on either side of an end.
@@ -132,6 +165,7 @@ pub struct Spectrum<'a, C: InertiaCounter> {
     pub(super) n: usize,
     pub(super) fixed: bool,
     pub(super) exact_limit: usize,
+    pub(super) residual_tol: f64,
     /// An exact product (`n²` entries) costs at most about what a few factorizations cost
     /// (`n² ≤ 64 ·` the entries the counter stores; each factorization touches them all
     /// with O(rank) flops): then it is spent for A's Rayleigh–Ritz values even where it
@@ -180,6 +214,10 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
                 return Err(Error::invalid("eig_tol", t, "a finite positive number"));
             }
         }
+        let r = params.residual_tol;
+        if !(r.is_finite() && r > 0.0) {
+            return Err(Error::invalid("residual_tol", r, "a finite positive number"));
+        }
         for (name, v) in [("error_samples", params.error_samples), ("cuts_per_round", params.cuts_per_round)]
         {
             if v == 0 {
@@ -195,6 +233,7 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
             n,
             fixed: counter.error_model() == ErrorModel::Fixed,
             exact_limit: params.exact_limit,
+            residual_tol: params.residual_tol,
             cheap_products: (n as f64).powi(2) <= 64.0 * counter.stored_entries() as f64,
             norm,
             delta,
@@ -340,29 +379,47 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
     /// the factorizations' errors and [`Error::ShiftUncertain`] (also from counting the
     /// start interval's ends).
     pub fn range(&self, k1: usize, k2: usize) -> Result<Vec<Eigenvalue>> {
+        Ok(self.query(k1, k2, false)?.into_iter().map(|f| f.value).collect())
+    }
+
+    /// Eigenvalues `k1 ..= k2` with their eigenvectors (`vectors.rs`): the refined Ritz
+    /// vectors, polished against `A` by a Davidson iteration with exact products while
+    /// `n ≤ exact_limit`. Each group of eigenvalues costs about one factorization more
+    /// than [`Spectrum::range`] when bisection finished it without refining it.
+    ///
+    /// # Errors
+    /// As [`Spectrum::range`].
+    pub fn range_with_vectors(&self, k1: usize, k2: usize) -> Result<Eigenpairs> {
+        Ok(pairs(self.n, self.query(k1, k2, true)?))
+    }
+
+    fn query(&self, k1: usize, k2: usize, vectors: bool) -> Result<Vec<Found>> {
         let n = self.n;
         let first = first_cut(k1, k2, n, || self.mean)?;
         // The start's counts ν(a) = 0, ν(b) = n are assumed, and counted only if a final
         // bracket (or a gap a certificate used) still ends there: a target away from the
         // ends never needs them (2 of ~11 counts for k = n/2). A failed check means the
         // estimated ends were wrong: start again from a counted interval.
-        if let Some(&[a, b]) = self.counted_start.get() {
-            return self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut [false; 2]);
+        let from = |[a, b]: [f64; 2], used: &mut [bool; 2]| {
+            self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, (k1, k2), used, vectors)
+        };
+        if let Some(&s) = self.counted_start.get() {
+            return from(s, &mut [false; 2]);
         }
         let [a, b] = self.start;
         let mut used = [false; 2];
-        let out = self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut used)?;
+        let out = from([a, b], &mut used)?;
         if self.start_holds(0, used[0], a, 0)? && self.start_holds(1, used[1], b, n)? {
             return Ok(out);
         }
-        let [a, b] = match self.counted_start.get() {
+        let s = match self.counted_start.get() {
             Some(&s) => s,
             None => {
                 let s = self.start_interval()?;
                 *self.counted_start.get_or_init(|| s)
             }
         };
-        self.bisect(Interval { first, ..Interval::new(a, b, 0, n) }, k1, k2, &mut [false; 2])
+        from(s, &mut [false; 2])
     }
 
     /// Whether end `i` of the start interval (at `x`, assumed count `count`) can be trusted:
@@ -385,6 +442,18 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
     /// # Errors
     /// [`Error::EmptyRange`] if `a > b`, [`Error::InvalidParameter`] for NaN ends.
     pub fn in_interval(&self, a: f64, b: f64) -> Result<Vec<Eigenvalue>> {
+        Ok(self.interval_query(a, b, false)?.into_iter().map(|f| f.value).collect())
+    }
+
+    /// All eigenvalues in `[a, b)` with their eigenvectors, as [`Spectrum::range_with_vectors`].
+    ///
+    /// # Errors
+    /// As [`Spectrum::in_interval`].
+    pub fn in_interval_with_vectors(&self, a: f64, b: f64) -> Result<Eigenpairs> {
+        Ok(pairs(self.n, self.interval_query(a, b, true)?))
+    }
+
+    fn interval_query(&self, a: f64, b: f64, vectors: bool) -> Result<Vec<Found>> {
         check_interval(a, b)?;
         let (pa, pb) = (self.nu(a)?, self.nu(b)?);
         if pb.count <= pa.count {
@@ -393,7 +462,7 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
         // both ends are counted: nothing to check afterwards
         let iv = Interval::new(pa.at, pb.at, pa.count, pb.count);
         let iv = Interval { elo: pa.err, ehi: pb.err, eglo: pa.err, eghi: pb.err, ..iv };
-        self.bisect(iv, pa.count + 1, pb.count, &mut [false; 2])
+        self.bisect(iv, (pa.count + 1, pb.count), &mut [false; 2], vectors)
     }
 
     /// Number of eigenvalues in `[a, b)`, with the number that lie within δ of an end.
@@ -414,6 +483,25 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
         let uncertain = v[1].saturating_sub(v[0]) + v[3].saturating_sub(v[2]);
         Ok(IntervalCount { count: pb.count.saturating_sub(pa.count), uncertain })
     }
+}
+
+/// The eigenpairs of found eigenvalues that all carry vectors.
+fn pairs(n: usize, found: Vec<Found>) -> Eigenpairs {
+    let mut vectors = Mat::zeros(n, found.len());
+    let (mut values, mut residuals, mut exact) = (Vec::new(), Vec::new(), true);
+    for (j, f) in found.into_iter().enumerate() {
+        // ‖Ax − λx‖ ≤ ‖Ax − ρx‖ + |λ − ρ| for the reported λ (ρ clamped to its bracket)
+        match f.vector {
+            Some(v) => {
+                vectors.col_mut(j).copy_from(&v.x);
+                residuals.push(v.residual + (f.value.value - v.value).abs());
+                exact &= v.exact;
+            }
+            None => residuals.push(f64::INFINITY),
+        }
+        values.push(f.value);
+    }
+    Eigenpairs { values, vectors, residuals, residuals_exact: exact }
 }
 
 #[cfg(test)]
