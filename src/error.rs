@@ -164,7 +164,7 @@ impl fmt::Display for Error {
             SizeMismatch { what, expected, found } => {
                 write!(f, "size mismatch for {what}: expected {expected}, found {found}")
             }
-            Io { path, message } => write!(f, "cannot read {}: {message}", path.display()),
+            Io { path, message } => write!(f, "{}: {message}", path.display()),
             Parse { path, line, message } => {
                 if *line > 0 {
                     write!(f, "{}:{line}: {message}", path.display())

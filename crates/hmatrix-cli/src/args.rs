@@ -92,6 +92,11 @@ pub enum Command {
         /// brackets up to this N.
         #[arg(long, default_value_t = 1 << 16)]
         exact_limit: usize,
+        /// Write the eigenvectors to this .npy file (n × m, column j for the j-th eigenvalue,
+        /// user ordering); the output gets each one's residual ‖Ax − λx‖₂ (exact with A up to
+        /// --exact-limit, else a bound).
+        #[arg(long)]
+        vectors: Option<PathBuf>,
         #[command(flatten)]
         fact: FactorOpts,
     },

@@ -51,10 +51,15 @@ fn dispatch(cmd: Command) -> Result<()> {
             let json = common.json;
             emit(json, with_counter(common, &fact, FactorTask { method, shift, files: None })?)
         }
-        Command::Eig { common, k, range, interval, eig_tol, exact_limit, fact } => {
+        Command::Eig { common, k, range, interval, eig_tol, exact_limit, vectors, fact } => {
             let json = common.json;
             let params = EigParams::default().eig_tol(eig_tol).exact_limit(exact_limit);
-            emit(json, with_counter(common, &fact, EigTask { k, range, interval, params, json })?)
+            // an unwritable output path fails before any work is done
+            if let Some(path) = &vectors {
+                std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            }
+            let task = EigTask { k, range, interval, params, json, vectors };
+            emit(json, with_counter(common, &fact, task)?)
         }
         Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {
             let r: Vec<usize> = repeat

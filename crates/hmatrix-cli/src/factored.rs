@@ -5,7 +5,7 @@
 use crate::args::{Common, FactorOpts, Factorization, Method};
 use crate::problem::{self, progress_bar, BuildProgress};
 use faer::Mat;
-use hmatrix::eigen::{certify, EigParams, Eigenvalue, InertiaCounter, ShiftedFactor, Spectrum};
+use hmatrix::eigen::{certify, EigParams, Eigenpairs, Eigenvalue, InertiaCounter, ShiftedFactor, Spectrum};
 use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
 use hmatrix::factor::{PlanParams, UlvPlan};
 use hmatrix::{Error, Result};
@@ -213,43 +213,73 @@ pub struct EigTask {
     pub interval: Option<String>,
     pub params: EigParams,
     pub json: bool,
+    /// Where to write the eigenvectors (.npy), if asked for.
+    pub vectors: Option<std::path::PathBuf>,
 }
 
 impl Task for EigTask {
     fn run<C: InertiaCounter>(self, c: &C, s: &Setup<'_>) -> Result<Value> {
         let t1 = Instant::now();
         let sp = Spectrum::new(c, &self.params.clone().cuts_per_round(s.cuts_per_round))?;
-        let vals = self.answer(&sp, s)?;
+        let (vals, pairs) = self.answer(&sp, s)?;
         let st = sp.stats();
-        Ok(json!({"factorization": st.factorization, "eigenvalues": vals,
+        let mut v = json!({"factorization": st.factorization, "eigenvalues": vals,
             "factorizations": st.factorizations, "shifts_moved": st.shifts_moved,
             "error_estimate": st.error_estimate, "max_shift_error": st.max_shift_error,
             "eig_tol": st.eig_tol, "sharpened": st.sharpened, "exact_products": st.exact_products,
             "time_eig_s": t1.elapsed().as_secs_f64(), "max_rank": s.max_rank.max(st.max_rank),
-            "memory_bytes": s.memory_bytes.max(st.peak_factor_bytes)}))
+            "memory_bytes": s.memory_bytes.max(st.peak_factor_bytes)});
+        if let (Some(p), Some(path)) = (pairs, &self.vectors) {
+            hmatrix::io::write_npy(path, p.vectors.as_ref(), false)?;
+            v["vectors"] = json!(path.display().to_string());
+            v["residuals"] = json!(p.residuals);
+            v["residuals_exact"] = json!(p.residuals_exact);
+        }
+        Ok(v)
     }
 }
 
 impl EigTask {
-    /// Answers the query (default: k = N/2 on the default problem, else k = 1), with a
-    /// progress spinner on a terminal unless `json`.
-    fn answer<C: InertiaCounter>(&self, sp: &Spectrum<'_, C>, s: &Setup<'_>) -> Result<Vec<Eigenvalue>> {
+    /// Answers the query (default: k = N/2 on the default problem, else k = 1), with the
+    /// eigenpairs when vectors are asked for, and a progress spinner on a terminal unless
+    /// `json`.
+    fn answer<C: InertiaCounter>(&self, sp: &Spectrum<'_, C>, s: &Setup<'_>) -> Result<Answer> {
         let pb = progress_bar(self.json, "bisection");
-        let vals = if let Some(iv) = &self.interval {
-            let (a, b) = pair::<f64>(iv, "interval")?;
-            sp.in_interval(a, b)
-        } else if let Some(r) = &self.range {
-            let (k1, k2) = pair::<usize>(r, "range")?;
-            sp.range(k1, k2)
-        } else {
-            sp.kth(self.k.unwrap_or(if s.default_problem { s.n / 2 } else { 1 })).map(|e| vec![e])
-        };
+        let out = self.query(sp, s);
         if let Some(pb) = pb {
             pb.finish_and_clear();
         }
-        vals
+        out
+    }
+
+    fn query<C: InertiaCounter>(&self, sp: &Spectrum<'_, C>, s: &Setup<'_>) -> Result<Answer> {
+        let with = self.vectors.is_some();
+        let pairs = |p: Eigenpairs| (p.values.clone(), Some(p));
+        if let Some(iv) = &self.interval {
+            let (a, b) = pair::<f64>(iv, "interval")?;
+            return if with {
+                sp.in_interval_with_vectors(a, b).map(pairs)
+            } else {
+                Ok((sp.in_interval(a, b)?, None))
+            };
+        }
+        let (k1, k2) = match &self.range {
+            Some(r) => pair::<usize>(r, "range")?,
+            None => {
+                let k = self.k.unwrap_or(if s.default_problem { s.n / 2 } else { 1 });
+                (k, k)
+            }
+        };
+        if with {
+            sp.range_with_vectors(k1, k2).map(pairs)
+        } else {
+            Ok((sp.range(k1, k2)?, None))
+        }
     }
 }
+
+/// The eigenvalues of a query, with the eigenpairs when vectors were asked for.
+type Answer = (Vec<Eigenvalue>, Option<Eigenpairs>);
 
 fn pair<T: std::str::FromStr>(s: &str, what: &'static str) -> Result<(T, T)> {
     let mut it = s.splitn(2, ':');

@@ -169,3 +169,40 @@ fn bad_input_gives_one_line_and_exit_2() {
         assert!(err.to_lowercase().contains(&needle.to_lowercase()), "{args:?}: {err}");
     }
 }
+
+/// `eig --vectors FILE.npy` on both factorizations: the file holds n × m unit vectors in the
+/// user's ordering whose residuals against the dense matrix are the reported ones
+/// (≤ 1e-8·‖A‖); an unwritable path fails at once with one line and exit 2.
+#[test]
+fn eig_writes_vectors_in_user_order() {
+    // (the sphere's points i and n − 1 − i are mirror images: a reversed ordering would
+    // still give eigenvectors, but the cluster tree's ordering does not)
+    let dense = yukawa_sphere(700);
+    let b = P;
+    let norm = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap()[699];
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.npy");
+    let o = out.to_str().unwrap();
+    for f in ["ulv", "skel"] {
+        let v = json(
+            &[&["eig", "--json", "--range", "349:351", "--vectors", o, "--factorization", f][..], &P]
+                .concat(),
+        );
+        let x = hmatrix::io::read_npy(&out).unwrap();
+        assert_eq!((x.nrows(), x.ncols()), (700, 3), "{f}");
+        assert_eq!(v["residuals_exact"], true);
+        for j in 0..3 {
+            let lam = v["eigenvalues"][j]["value"].as_f64().unwrap();
+            let r = (&dense * x.col(j) - faer::Scale(lam) * x.col(j)).norm_l2();
+            let reported = v["residuals"][j].as_f64().unwrap();
+            assert!((x.col(j).norm_l2() - 1.0).abs() < 1e-12);
+            assert!(
+                r <= 1e-8 * norm && (r - reported).abs() <= 1e-12 * norm + 1e-6 * r,
+                "{f}: {r:e} vs {reported:e}"
+            );
+        }
+    }
+    let (code, _, err) = hm(&[&["eig", "--vectors", "/nonexistent/dir/x.npy"][..], &b].concat());
+    assert_eq!((code, err.trim().lines().count()), (2, 1), "{err}");
+    assert!(err.contains("/nonexistent/dir/x.npy"), "{err}");
+}
