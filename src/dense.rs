@@ -20,6 +20,19 @@ pub fn mul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
     c
 }
 
+/// Eigenvalues (ascending) and eigenvectors of the symmetric part `(G + Gᵀ)/2` of a square
+/// `g` (a Rayleigh–Ritz matrix, symmetric up to rounding); `None` if the decomposition fails.
+pub fn symmetric_eigen(mut g: Mat<f64>) -> Option<(Vec<f64>, Mat<f64>)> {
+    for i in 0..g.nrows() {
+        for j in 0..i {
+            let v = 0.5 * (g[(i, j)] + g[(j, i)]);
+            (g[(i, j)], g[(j, i)]) = (v, v);
+        }
+    }
+    let evd = g.self_adjoint_eigen(faer::Side::Lower).ok()?;
+    Some(((0..g.nrows()).map(|i| evd.S()[i]).collect(), evd.U().to_owned()))
+}
+
 /// `Aᵀ·B·C`.
 pub fn congruence(a: MatRef<'_, f64>, b: MatRef<'_, f64>, c: MatRef<'_, f64>) -> Mat<f64> {
     let t = mul(b, c);

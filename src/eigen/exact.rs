@@ -26,9 +26,10 @@
 //! certification can only sharpen it.
 
 use super::bounds::{enclosure, Enclosed};
+use crate::dense::symmetric_eigen;
 use crate::par::Par;
 use crate::source::{exact_product, EntrySource};
-use faer::{MatRef, Side};
+use faer::MatRef;
 
 /// What certification needs to know about a refined group.
 pub(super) struct Group<'g> {
@@ -111,16 +112,8 @@ fn rayleigh_ritz(
     par: Par,
 ) -> Option<(Vec<f64>, f64, Vec<f64>)> {
     let az = exact_product(src, z, par);
-    let mut g = z.transpose() * &az;
-    for i in 0..g.nrows() {
-        for j in 0..i {
-            let v = 0.5 * (g[(i, j)] + g[(j, i)]);
-            (g[(i, j)], g[(j, i)]) = (v, v);
-        }
-    }
-    let evd = g.self_adjoint_eigen(Side::Lower).ok()?;
-    let rho: Vec<f64> = (0..g.nrows()).map(|i| evd.S()[i]).collect();
-    let res = &az * evd.U() - z * evd.U() * evd.S();
+    let (rho, u) = symmetric_eigen(z.transpose() * &az)?;
+    let res = &az * &u - z * &u * faer::ColRef::from_slice(&rho).as_diagonal();
     let slack = (src.n() as f64).sqrt() * 64.0 * f64::EPSILON * norm;
     let e = res.norm_l2() + slack;
     let each: Vec<f64> = (0..res.ncols()).map(|j| res.col(j).norm_l2() + slack).collect();

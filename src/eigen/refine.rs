@@ -25,8 +25,9 @@ use super::exact::{certify, Group};
 use super::interval::{Cuts, Interval};
 use super::spectrum::Spectrum;
 use super::vectors::GroupVectors;
+use crate::dense::symmetric_eigen;
 use crate::error::Result;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatRef};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::Ordering;
@@ -82,18 +83,10 @@ type RitzPairs = (Vec<f64>, Mat<f64>, Vec<f64>);
 
 pub(super) fn ritz(f: &impl ShiftedFactor, q: &Mat<f64>) -> Option<RitzPairs> {
     let aq = f.apply_unshifted(q.as_ref());
-    let mut g = q.transpose() * &aq;
-    let c = g.ncols();
-    for i in 0..c {
-        for j in 0..i {
-            let v = 0.5 * (g[(i, j)] + g[(j, i)]);
-            (g[(i, j)], g[(j, i)]) = (v, v);
-        }
-    }
-    let Ok(evd) = g.self_adjoint_eigen(Side::Lower) else { return None };
-    let theta: Vec<f64> = (0..c).map(|i| evd.S()[i]).collect();
-    let z = q * evd.U();
-    let res = &aq * evd.U() - &z * evd.S();
+    let (theta, u) = symmetric_eigen(q.transpose() * &aq)?;
+    let z = q * &u;
+    let res = &aq * &u - &z * faer::ColRef::from_slice(&theta).as_diagonal();
+    let c = theta.len();
     Some((theta, z, (0..c).map(|i| res.col(i).norm_l2()).collect()))
 }
 

@@ -26,10 +26,10 @@ use super::counter::{InertiaCounter, ShiftedFactor};
 use super::interval::Interval;
 use super::refine::{orthonormalize, ritz};
 use super::spectrum::Spectrum;
-use crate::dense::{mul, solve_left_upper, solve_right_upper, thin_qr};
+use crate::dense::{mul, solve_left_upper, solve_right_upper, symmetric_eigen, thin_qr};
 use crate::error::Result;
 use crate::source::exact_product;
-use faer::{Col, Mat, MatRef, Side};
+use faer::{Col, Mat, MatRef};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::Ordering;
@@ -201,16 +201,8 @@ fn select(v: MatRef<'_, f64>, av: MatRef<'_, f64>, m: usize, want: Option<(&[f64
 
 /// Plain Rayleigh–Ritz of `A` on `V` (orthonormal, `AV` given): all pairs, ascending.
 fn rayleigh_ritz(v: MatRef<'_, f64>, av: MatRef<'_, f64>) -> Option<RitzSet> {
-    let mut g = mul(v.transpose(), av);
-    for i in 0..g.nrows() {
-        for j in 0..i {
-            let s = 0.5 * (g[(i, j)] + g[(j, i)]);
-            (g[(i, j)], g[(j, i)]) = (s, s);
-        }
-    }
-    let evd = g.self_adjoint_eigen(Side::Lower).ok()?;
-    let rho: Vec<f64> = (0..g.nrows()).map(|i| evd.S()[i]).collect();
-    rho.iter().all(|t| t.is_finite()).then(|| (rho, mul(v, evd.U()), mul(av, evd.U())))
+    let (rho, u) = symmetric_eigen(mul(v.transpose(), av))?;
+    rho.iter().all(|t| t.is_finite()).then(|| (rho, mul(v, u.as_ref()), mul(av, u.as_ref())))
 }
 
 /// Harmonic Ritz vectors of `A` on `V` around τ, unit columns with their images: with
@@ -224,9 +216,7 @@ fn harmonic(v: MatRef<'_, f64>, av: MatRef<'_, f64>, tau: f64) -> Option<(Mat<f6
     let mut h = mul(q.transpose(), v);
     solve_right_upper(r.as_ref(), h.as_mut());
     let p = h.nrows();
-    let h = Mat::from_fn(p, p, |i, j| 0.5 * (h[(i, j)] + h[(j, i)]));
-    let evd = h.self_adjoint_eigen(Side::Lower).ok()?;
-    let mut y = evd.U().to_owned();
+    let (_, mut y) = symmetric_eigen(h)?;
     solve_left_upper(r.as_ref(), y.as_mut());
     let (mut x, mut ax) = (mul(v, y.as_ref()), mul(av, y.as_ref()));
     for j in 0..p {
