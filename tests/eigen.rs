@@ -158,7 +158,14 @@ fn bad_input_is_an_error() {
     for t in [f64::NAN, 0.0, -1.0] {
         let e = Spectrum::new(&plan, &EigParams::default().eig_tol(Some(t))).err();
         assert!(matches!(e, Some(Error::InvalidParameter { .. })));
+        let e = Spectrum::new(&plan, &EigParams::default().eig_rtol(Some(t))).err();
+        assert!(matches!(e, Some(Error::InvalidParameter { .. })));
     }
+    let both = EigParams::default().eig_tol(Some(1e-6)).eig_rtol(Some(1e-9));
+    assert!(matches!(Spectrum::new(&plan, &both).err(), Some(Error::InvalidParameter { .. })));
+    // a relative width is taken against the norm estimate
+    let st = Spectrum::new(&plan, &EigParams::default().eig_rtol(Some(1e-9))).unwrap().stats();
+    assert_eq!(st.eig_tol, 1e-9 * st.norm_estimate);
 }
 
 /// A shift on an eigenvalue of A is flagged, a shift far from the spectrum is certified.

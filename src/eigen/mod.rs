@@ -27,6 +27,7 @@
 //! a bisection step per bit. Where exact products with `A` are affordable, A's own
 //! Rayleigh–Ritz values on the refined vectors become the values (`exact.rs`).
 
+mod accuracy;
 mod bisect;
 mod bounds;
 mod counter;
@@ -39,6 +40,7 @@ mod skel;
 mod spectrum;
 mod vectors;
 
+pub use accuracy::{Compression, EigAccuracy, DEFAULT_RELATIVE_ACCURACY};
 pub use counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor, SkelShift};
 pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
 pub use spectrum::{EigParams, EigStats, Eigenpairs, Eigenvalue, IntervalCount, Spectrum};

@@ -1,6 +1,7 @@
 //! The spectrum of `A` probed by the counts of any [`InertiaCounter`]: parameters, results,
 //! the start interval and the queries; the bisection rounds are in `bisect.rs`.
 
+use super::accuracy::EigAccuracy;
 use super::bisect::{check_interval, first_cut, with_moves};
 use super::counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor};
 use super::density::DensityModel;
@@ -20,6 +21,9 @@ pub struct EigParams {
     /// Absolute width at which a bracket of `Ã_f` stops being bisected. Default
     /// `max(1e-2 · tol · ‖A‖, 1e-14 · ‖A‖)`: finer widths are below the compression error.
     pub eig_tol: Option<f64>,
+    /// The same width relative to the estimate of `‖A‖₂` (at most one of `eig_tol` and
+    /// `eig_rtol`; default `None`).
+    pub eig_rtol: Option<f64>,
     /// Columns sampled for the error estimates: δ of a fixed matrix, or the rows of the
     /// spectrum estimates of a per-shift counter (default 32).
     pub error_samples: usize,
@@ -47,6 +51,7 @@ impl Default for EigParams {
     fn default() -> Self {
         Self {
             eig_tol: None,
+            eig_rtol: None,
             error_samples: 32,
             cuts_per_round: 1,
             par: default_par(),
@@ -60,6 +65,8 @@ impl Default for EigParams {
 setters!(EigParams {
     /// Sets the bracket width where bisection stops (`None`: from the compression tolerance).
     eig_tol: Option<f64>,
+    /// Sets the bracket width relative to ‖A‖₂ (`None`: from `eig_tol` or the tolerance).
+    eig_rtol: Option<f64>,
     /// Sets the columns sampled for the error estimates.
     error_samples: usize,
     /// Sets the cuts per round.
@@ -206,14 +213,10 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
     /// own source, so the brackets speak of the matrix that was compressed.
     ///
     /// # Errors
-    /// [`Error::InvalidParameter`] for a non-positive or NaN `eig_tol` or zero
-    /// `error_samples`.
+    /// [`Error::InvalidParameter`] for a non-positive or NaN `eig_tol` or `eig_rtol`, both
+    /// of them given, or zero `error_samples`.
     pub fn new(counter: &'a C, params: &EigParams) -> Result<Self> {
-        if let Some(t) = params.eig_tol {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(Error::invalid("eig_tol", t, "a finite positive number"));
-            }
-        }
+        let accuracy = EigAccuracy::from_options(params.eig_tol, params.eig_rtol)?;
         let r = params.residual_tol;
         if !(r.is_finite() && r > 0.0) {
             return Err(Error::invalid("residual_tol", r, "a finite positive number"));
@@ -237,7 +240,7 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
             cheap_products: (n as f64).powi(2) <= 64.0 * counter.stored_entries() as f64,
             norm,
             delta,
-            eig_tol: params.eig_tol.unwrap_or(eig_tol),
+            eig_tol: accuracy.map_or(eig_tol, |a| a.absolute(norm)),
             mean,
             ends,
             model,

@@ -15,7 +15,7 @@ pub use npy::{read_npy, write_npy};
 pub use points::{read_points, read_xyz, write_xyz};
 
 use crate::error::{Error, Result};
-use crate::source::{check_finite, check_symmetric};
+use crate::source::{check_symmetric, DenseSource};
 use faer::Mat;
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
@@ -55,9 +55,17 @@ pub fn read_matrix(path: &Path) -> Result<Mat<f64>> {
     if a.nrows() == 0 {
         return Err(Error::Empty);
     }
-    check_finite(a.as_ref())?;
-    check_symmetric(a.as_ref())?;
+    check_symmetric(a.as_ref())?; // finiteness first
     Ok(a)
+}
+
+/// [`read_matrix`] wrapped as an entry source, checked once (an N² pass over the file's
+/// matrix, which [`DenseSource::new`] would repeat).
+///
+/// # Errors
+/// As [`read_matrix`].
+pub fn read_source(path: &Path) -> Result<DenseSource> {
+    read_matrix(path).map(DenseSource::from_checked)
 }
 
 /// A line-by-line text reader over a plain or gzip-compressed file that tracks the
@@ -226,6 +234,25 @@ mod tests {
         assert!(check_symmetric(Mat::<f64>::zeros(3, 3).as_ref()).is_ok());
         a[(1, 1)] = f64::NAN;
         assert_eq!(check_symmetric(a.as_ref()).unwrap_err(), Error::NonFiniteEntry { row: 1, col: 1 });
+    }
+
+    /// Ties between tiles: the first worst pair in column-major order is reported, also
+    /// when the tiled sweep meets another one first; an odd size with a partial last tile.
+    #[test]
+    fn symmetry_ties_across_tiles() {
+        let mut a = Mat::<f64>::from_fn(201, 201, |i, j| 1.0 / (1.0 + i.abs_diff(j) as f64));
+        assert!(check_symmetric(a.as_ref()).is_ok());
+        a[(70, 10)] += 0.25; // met first: its tile (rows 64..128) precedes that of (150, 5)
+        a[(150, 5)] += 0.25;
+        match check_symmetric(a.as_ref()) {
+            Err(Error::NotSymmetric { row, col, .. }) => assert_eq!((row, col), (150, 5)),
+            other => panic!("{other:?}"),
+        }
+        a[(5, 200)] -= 0.5; // the upper triangle, in the last partial tile
+        match check_symmetric(a.as_ref()) {
+            Err(Error::NotSymmetric { row, col, diff, .. }) => assert_eq!((row, col, diff), (200, 5, 0.5)),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::path::Path;
 /// Duplicate `coordinate` entries are **summed** (the usual Matrix Market / assembly
 /// convention); in a symmetric file, an entry given in both triangles is counted twice.
 /// Entries are checked one by one; a sum of duplicates that overflows is left to the
-/// caller (see [`super::check_finite`]).
+/// caller (see [`crate::source::check_finite`]).
 ///
 /// # Errors
 /// [`Error::Parse`] with the 1-based line number for a missing or unsupported banner

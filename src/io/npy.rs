@@ -77,23 +77,36 @@ pub fn read_npy(path: &Path) -> Result<Mat<f64>> {
     };
 
     let mut a = Mat::<f64>::zeros(m, n);
-    let mut buf = vec![0u8; 1 << 16];
-    let mut k = 0usize;
-    while k < total {
-        let want = buf.len().min((total - k) * 8);
+    // the file's order, in lines of `len` values: columns (Fortran) or rows (C), read
+    // `per` (≥ 32) lines at a time and scattered as blocks, so that the writes into the
+    // column-major matrix stay within a few cache lines per column
+    let (lines, len) = if h.fortran_order { (n, m) } else { (m, n) };
+    let per = ((1 << 18) / len.max(1)).max(32);
+    let mut buf = vec![0u8; 8 * per * len];
+    let mut vals = vec![0.0f64; per * len];
+    let mut done = 0usize;
+    while done < lines {
+        let rows = per.min(lines - done);
+        let want = 8 * rows * len;
         let got = read_full(&mut r, &mut buf[..want]).map_err(io)?;
         if got < want {
-            let found = k + got / 8;
+            let found = done * len + got / 8;
             return Err(bad(format!("truncated data: expected {total} values, found {found}")));
         }
-        for c in buf[..want].chunks_exact(8) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(c);
-            let v = if big_endian { f64::from_be_bytes(b) } else { f64::from_le_bytes(b) };
-            let (i, j) = if h.fortran_order { (k % m, k / m) } else { (k / n, k % n) };
-            a[(i, j)] = v;
-            k += 1;
+        for (v, c) in vals.iter_mut().zip(buf[..want].chunks_exact(8)) {
+            let b: [u8; 8] = c.try_into().expect("chunks of 8");
+            *v = if big_endian { f64::from_be_bytes(b) } else { f64::from_le_bytes(b) };
         }
+        if h.fortran_order {
+            for (l, col) in vals[..rows * len].chunks_exact(len).enumerate() {
+                a.as_mut().col_mut(done + l).iter_mut().zip(col).for_each(|(x, &v)| *x = v);
+            }
+        } else {
+            // the block's rows, row-major, are the columns of an n × rows column-major view
+            let block = MatRef::from_column_major_slice(&vals[..rows * n], n, rows);
+            a.as_mut().submatrix_mut(done, 0, rows, n).copy_from(block.transpose());
+        }
+        done += rows;
     }
     if read_full(&mut r, &mut [0u8; 1]).map_err(io)? > 0 {
         return Err(bad(format!("trailing bytes after the {total} values of the array")));
@@ -205,6 +218,33 @@ mod tests {
         let dict = "{\"shape\": (6L,), \"fortran_order\": True, \"descr\": \"<f8\"}";
         std::fs::write(&path, raw_npy(dict, &vals)).unwrap();
         assert_eq!(read_npy(&path).unwrap(), Mat::from_fn(6, 1, |i, _| vals[i]));
+    }
+
+    /// Files of several read blocks (32 or more lines each), in both orders, with a last
+    /// partial block; a file cut inside a later block reports how many values it held.
+    #[test]
+    fn blocked_reads_in_both_orders() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.npy");
+        let (m, n) = (100, 3001); // C order: 87 rows a block; Fortran: 100 columns of 3001
+        let vals: Vec<f64> = (0..m * n).map(|k| k as f64 * 0.5 - 7.0).collect();
+        for (fortran, want) in [
+            (false, Mat::from_fn(m, n, |i, j| vals[i * n + j])),
+            (true, Mat::from_fn(m, n, |i, j| vals[i + j * m])),
+        ] {
+            let dict = format!(
+                "{{'descr': '<f8', 'fortran_order': {}, 'shape': ({m}, {n}), }}",
+                if fortran { "True" } else { "False" }
+            );
+            std::fs::write(&path, raw_npy(&dict, &vals)).unwrap();
+            assert_eq!(read_npy(&path).unwrap(), want, "fortran {fortran}");
+            std::fs::write(&path, raw_npy(&dict, &vals[..m * n - 5])).unwrap();
+            let msg = parse_msg(&path);
+            assert!(msg.contains(&format!("found {}", m * n - 5)), "{msg}");
+        }
+        let wide = Mat::from_fn(7, 70_001, |i, j| (i + 3 * j) as f64);
+        write_npy(&path, wide.as_ref(), false).unwrap();
+        assert_eq!(read_npy(&path).unwrap(), wide);
     }
 
     #[test]

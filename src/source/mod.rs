@@ -8,7 +8,7 @@ mod check;
 mod exact;
 
 pub use check::{check_finite, check_symmetric};
-pub use exact::{checked_entries, entries, exact_product, to_dense};
+pub use exact::{checked_entries, entries, exact_product, sampled_norm_estimate, to_dense};
 
 use crate::error::{Error, Result};
 use crate::geometry::Points;
@@ -139,6 +139,12 @@ impl DenseSource {
         }
         check_symmetric(a.as_ref())?;
         Ok(Self { a, located: None })
+    }
+
+    /// Wraps a matrix that [`check_symmetric`] has passed (and that is not empty).
+    pub(crate) fn from_checked(a: Mat<f64>) -> Self {
+        debug_assert!(a.nrows() > 0 && check_symmetric(a.as_ref()).is_ok());
+        Self { a, located: None }
     }
 
     /// Attaches the points the indices live on (`n / points.len()` consecutive indices per

@@ -85,9 +85,15 @@ pub enum Command {
         /// All eigenvalues in [A, B).
         #[arg(long, allow_hyphen_values = true)]
         interval: Option<String>,
-        /// Absolute bisection tolerance (default 1e-2·tol·‖A‖; skel: 0.1·tol·‖A‖).
-        #[arg(long)]
+        /// Absolute accuracy asked of each eigenvalue (the bisection width). Without --tol
+        /// and --leaf the compression is derived from it (see --eig-rtol).
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "eig_rtol")]
         eig_tol: Option<f64>,
+        /// Accuracy relative to ‖A‖₂ (default 1e-8). Without --tol and --leaf the compression
+        /// is derived from it: 3-D or no points tol = √rel (within [rel, 1e-4]) and leaf 256,
+        /// 1-D/2-D points tol = rel; the output reports `tol`, `leaf` and `compression`.
+        #[arg(long, allow_hyphen_values = true)]
+        eig_rtol: Option<f64>,
         /// Use A's exact products (N² entries each) for Rayleigh–Ritz values and certified
         /// brackets up to this N.
         #[arg(long, default_value_t = 1 << 16)]
@@ -154,8 +160,9 @@ pub enum Span {
 pub struct FactorOpts {
     /// ulv (near-and-far H² matrix: one fixed matrix, certified brackets), skel
     /// (strong-admissibility skeletonization per shift: no H² matrix, O(N) memory on
-    /// surfaces, per-shift measured error; uses --tol, --leaf, --eta only) or auto (ulv for
-    /// 1-D/2-D points and n ≤ 32768, skel for larger 3-D problems); the output names it.
+    /// surfaces, per-shift measured error; uses --tol, --leaf, --eta only) or auto (ulv
+    /// while its predicted memory fits in 60 % of the available memory, skel beyond); the
+    /// output names it.
     #[arg(long, value_enum, default_value_t = Factorization::Auto)]
     pub factorization: Factorization,
     /// Shifts counted concurrently per bisection round (at least one per interval; skel
@@ -168,6 +175,7 @@ pub struct FactorOpts {
 /// The problem and the construction options shared by every command.
 #[derive(Args, Debug, Clone)]
 pub struct Common {
+    // tol and leaf: `None` when not given, so that `eig` can derive them
     /// Kernel: laplace3d, laplace2d, yukawa, gaussian, exponential, matern32, matern52, imq.
     #[arg(long)]
     pub kernel: Option<String>,
@@ -192,15 +200,16 @@ pub struct Common {
     /// Diagonal nugget added to a kernel matrix.
     #[arg(long, default_value_t = 0.0)]
     pub nugget: f64,
-    /// Relative compression tolerance.
-    #[arg(long, default_value_t = 1e-8)]
-    pub tol: f64,
+    /// Relative compression tolerance (default 1e-8; `eig` without --tol and --leaf
+    /// derives it from --eig-tol / --eig-rtol).
+    #[arg(long)]
+    pub tol: Option<f64>,
     /// Rank cap (voids the accuracy guarantee).
     #[arg(long)]
     pub max_rank: Option<usize>,
-    /// Leaf size of the cluster tree.
-    #[arg(long, default_value_t = 64)]
-    pub leaf: usize,
+    /// Leaf size of the cluster tree (default 64; `eig` derives it as --tol).
+    #[arg(long)]
+    pub leaf: Option<usize>,
     /// η of the strong admissibility.
     #[arg(long, default_value_t = 1.0)]
     pub eta: f64,

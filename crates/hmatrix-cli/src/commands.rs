@@ -3,7 +3,7 @@
 use crate::args::{Cli, Command, Common};
 use crate::factored::{read_vectors, with_counter, EigTask, FactorTask, InertiaTask};
 use crate::problem::{self, BuildProgress};
-use hmatrix::eigen::EigParams;
+use hmatrix::eigen::{EigAccuracy, EigParams, DEFAULT_RELATIVE_ACCURACY};
 use hmatrix::{Error, Result};
 use serde_json::{json, Value};
 
@@ -51,14 +51,16 @@ fn dispatch(cmd: Command) -> Result<()> {
             let json = common.json;
             emit(json, with_counter(common, &fact, FactorTask { method, shift, files: None })?)
         }
-        Command::Eig { common, k, range, interval, eig_tol, exact_limit, vectors, fact } => {
+        Command::Eig { common, k, range, interval, eig_tol, eig_rtol, exact_limit, vectors, fact } => {
             let json = common.json;
-            let params = EigParams::default().eig_tol(eig_tol).exact_limit(exact_limit);
+            let accuracy = EigAccuracy::from_options(eig_tol, eig_rtol)?
+                .unwrap_or(EigAccuracy::Relative(DEFAULT_RELATIVE_ACCURACY));
+            let params = EigParams::default().exact_limit(exact_limit);
             // an unwritable output path fails before any work is done
             if let Some(path) = &vectors {
                 std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
             }
-            let task = EigTask { k, range, interval, params, json, vectors };
+            let task = EigTask { k, range, interval, accuracy, params, json, vectors };
             emit(json, with_counter(common, &fact, task)?)
         }
         Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {

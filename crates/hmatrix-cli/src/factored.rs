@@ -3,19 +3,19 @@
 //! H² matrix or on the skeletonization, as `--factorization` (or `auto`) chooses.
 
 use crate::args::{Common, FactorOpts, Factorization, Method};
-use crate::problem::{self, progress_bar, BuildProgress};
+use crate::problem::{self, progress_bar, BuildProgress, Problem, DEFAULT_LEAF, DEFAULT_TOL};
 use faer::Mat;
-use hmatrix::eigen::{certify, EigParams, Eigenpairs, Eigenvalue, InertiaCounter, ShiftedFactor, Spectrum};
+use hmatrix::eigen::{
+    certify, Compression, EigAccuracy, EigParams, Eigenpairs, Eigenvalue, InertiaCounter, ShiftedFactor,
+    Spectrum,
+};
 use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
 use hmatrix::factor::{PlanParams, UlvPlan};
+use hmatrix::par::default_par;
+use hmatrix::source::{sampled_norm_estimate, EntrySource};
 use hmatrix::{Error, Result};
 use serde_json::{json, Value};
 use std::time::Instant;
-
-/// Largest n that `auto` gives to the ULV for 3-D points: its near-and-far bases grow as
-/// N^0.5 in rank there (sphere, ball), so beyond this the skeletonization's O(N) memory
-/// wins (the 262,144-point sphere took 11.7 GB with the ULV at tol 1e-4).
-const AUTO_ULV_3D: usize = 1 << 15;
 
 /// What every factoring command knows about the problem and its representation.
 pub struct Setup<'a> {
@@ -33,6 +33,11 @@ pub struct Setup<'a> {
 /// A command run on one counter; returns the JSON object it prints.
 pub trait Task {
     fn run<C: InertiaCounter>(self, c: &C, s: &Setup<'_>) -> Result<Value>;
+    /// The eigenvalue accuracy the command asks for, from which the compression is derived
+    /// when the options give neither `--tol` nor `--leaf` (`eig` only).
+    fn accuracy(&self) -> Option<EigAccuracy> {
+        None
+    }
 }
 
 /// Fills in the built-in default problem (yukawa on 65,536 points of a circle) when no
@@ -47,70 +52,126 @@ pub fn default_problem(c: &mut Common) -> bool {
     default_problem
 }
 
-/// `auto`: the ULV for points in 1 or 2 dimensions (bounded ranks) and for 3-D problems up
-/// to [`AUTO_ULV_3D`], the skeletonization beyond.
-fn choose(f: Factorization, src: &dyn hmatrix::source::EntrySource) -> Factorization {
-    match f {
-        Factorization::Auto => {
-            let dim = src.points().map_or(1, |p| p.dim());
-            if dim <= 2 || src.n() <= AUTO_ULV_3D {
-                Factorization::Ulv
-            } else {
-                Factorization::Skel
-            }
-        }
-        other => other,
+/// Sets `tol` and `leaf` from the accuracy ([`Compression::for_eigenvalues`]) when the
+/// options give neither; returns how they were set: "derived", "given" or "default".
+///
+/// # Errors
+/// A NaN/inf entry in the rows that estimate ‖A‖₂ (absolute accuracies only).
+fn resolve_compression(
+    c: &mut Common,
+    acc: Option<EigAccuracy>,
+    src: &dyn EntrySource,
+) -> Result<&'static str> {
+    if c.tol.is_some() || c.leaf.is_some() {
+        return Ok("given");
     }
+    let Some(acc) = acc else { return Ok("default") };
+    let norm = match acc {
+        EigAccuracy::Relative(_) => 1.0,
+        EigAccuracy::Absolute(_) => sampled_norm_estimate(src, default_par())?,
+    };
+    let dim = src.points().map_or(0, |p| p.dim());
+    let comp = Compression::for_eigenvalues(acc.relative(norm), dim);
+    c.tol = Some(comp.tol);
+    c.leaf = comp.leaf_size;
+    Ok("derived")
+}
+
+/// Predicted bytes of the near-and-far H² matrix and its ULV plan for 3-D points (or none):
+/// `8·n·w` with `w` entries per row, 3300 at n = 16384 and tol 1e-4, growing as `n^0.2` and
+/// 1.6× per decade of tolerance (fitted to the sphere at 16384 / 262144 and the ball at
+/// 10,000 points, tol 1e-4 / 1e-5, docs/benchmarks.md). 1-D/2-D ranks stay bounded: 0.
+fn predicted_ulv_bytes(n: usize, dim: usize, tol: f64) -> f64 {
+    if (1..=2).contains(&dim) {
+        return 0.0;
+    }
+    let decades = (1e-4 / tol).log10().max(-1.0);
+    8.0 * n as f64 * 3300.0 * (n as f64 / 16384.0).powf(0.2) * 1.6f64.powf(decades)
+}
+
+/// `MemAvailable` of /proc/meminfo in bytes (16 GiB where it cannot be read).
+fn available_memory() -> f64 {
+    let kb = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let line = m.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        line.split_whitespace().nth(1)?.parse::<f64>().ok()
+    });
+    kb.map_or(16.0 * (1u64 << 30) as f64, |k| 1024.0 * k)
+}
+
+/// `auto`: the ULV while its predicted memory fits in 60 % of the available memory, the
+/// skeletonization (O(N) memory on surfaces) beyond; with the prediction, under `auto`.
+fn choose(f: Factorization, src: &dyn EntrySource, tol: f64) -> (Factorization, Option<f64>) {
+    if f != Factorization::Auto {
+        return (f, None);
+    }
+    let need = predicted_ulv_bytes(src.n(), src.points().map_or(0, |p| p.dim()), tol);
+    let kind = if need <= 0.6 * available_memory() { Factorization::Ulv } else { Factorization::Skel };
+    (kind, Some(need))
 }
 
 /// Loads the problem, builds the chosen representation and runs `task` on it; the JSON
-/// object gets `n`, `problem`, `factorization`, `time_build_s` added.
+/// object gets `n`, `problem`, `factorization`, `time_build_s`, `tol`, `leaf`,
+/// `compression` (and `predicted_ulv_bytes` under `auto`) added.
 pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T) -> Result<Value> {
     let default_problem = default_problem(&mut c);
     let t0 = Instant::now();
     let p = problem::load(&c)?;
-    let kind = choose(f.factorization, p.src.as_ref());
+    let compression = resolve_compression(&mut c, task.accuracy(), p.src.as_ref())?;
+    let (kind, predicted) = choose(f.factorization, p.src.as_ref(), c.tol.unwrap_or(DEFAULT_TOL));
     let mut v = match kind {
-        Factorization::Skel => {
-            // arena order (fewer flops than waves): concurrent shifts fill the cores
-            let sp =
-                SkelParams::default().tol(c.tol).leaf_size(c.leaf).eta(c.eta).order(EliminationOrder::Arena);
-            let sk = Skeletonization::new(p.src.as_ref(), sp)?;
-            let cuts = f.cuts_per_round.unwrap_or(rayon::current_num_threads());
-            let s = Setup {
-                n: sk.n(),
-                default_problem,
-                time_build_s: t0.elapsed().as_secs_f64(),
-                memory_bytes: 0,
-                max_rank: 0,
-                cuts_per_round: cuts,
-                ulv: None,
-            };
-            let mut v = task.run(&sk, &s)?;
-            v["time_build_s"] = json!(s.time_build_s);
-            v
-        }
-        _ => {
-            let bar = BuildProgress::new(c.json);
-            let h = problem::build(&p, &c, &bar)?;
-            // the plan's precomputations were part of the construction before the plan existed
-            let plan = UlvPlan::new(&h, PlanParams::default().par(h.params().par))?;
-            let s = Setup {
-                n: h.n(),
-                default_problem,
-                time_build_s: t0.elapsed().as_secs_f64(),
-                memory_bytes: h.memory_bytes() + plan.memory_bytes(),
-                max_rank: h.report().max_rank,
-                cuts_per_round: f.cuts_per_round.unwrap_or(1),
-                ulv: Some(&plan),
-            };
-            let mut v = task.run(&plan, &s)?;
-            v["time_build_s"] = json!(s.time_build_s);
-            v
-        }
+        Factorization::Skel => on_skel(&p, &c, f, task, (t0, default_problem))?,
+        _ => on_ulv(&p, &c, f, task, (t0, default_problem))?,
     };
     v["n"] = json!(p.src.n());
     v["problem"] = json!(p.name);
+    v["tol"] = json!(c.tol.unwrap_or(DEFAULT_TOL));
+    v["compression"] = json!(compression);
+    if let Some(bytes) = predicted {
+        v["predicted_ulv_bytes"] = json!(bytes);
+    }
+    Ok(v)
+}
+
+/// Runs `task` on the skeletonization (leaf: the options', else the library's 128).
+fn on_skel<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Instant, bool)) -> Result<Value> {
+    let leaf = c.leaf.unwrap_or(DEFAULT_LEAF);
+    // arena order (fewer flops than waves): concurrent shifts fill the cores
+    let sp = SkelParams::default().tol(c.tol.unwrap_or(DEFAULT_TOL)).leaf_size(leaf).eta(c.eta);
+    let sk = Skeletonization::new(p.src.as_ref(), sp.order(EliminationOrder::Arena))?;
+    let cuts = f.cuts_per_round.unwrap_or(rayon::current_num_threads());
+    let s = Setup {
+        n: sk.n(),
+        default_problem: at.1,
+        time_build_s: at.0.elapsed().as_secs_f64(),
+        memory_bytes: 0,
+        max_rank: 0,
+        cuts_per_round: cuts,
+        ulv: None,
+    };
+    let mut v = task.run(&sk, &s)?;
+    v["time_build_s"] = json!(s.time_build_s);
+    v["leaf"] = json!(leaf);
+    Ok(v)
+}
+
+/// Builds the H² matrix and its ULV plan and runs `task` on them.
+fn on_ulv<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Instant, bool)) -> Result<Value> {
+    let bar = BuildProgress::new(c.json);
+    let h = problem::build(p, c, &bar)?;
+    // the plan's precomputations were part of the construction before the plan existed
+    let plan = UlvPlan::new(&h, PlanParams::default().par(h.params().par))?;
+    let s = Setup {
+        n: h.n(),
+        default_problem: at.1,
+        time_build_s: at.0.elapsed().as_secs_f64(),
+        memory_bytes: h.memory_bytes() + plan.memory_bytes(),
+        max_rank: h.report().max_rank,
+        cuts_per_round: f.cuts_per_round.unwrap_or(1),
+        ulv: Some(&plan),
+    };
+    let mut v = task.run(&plan, &s)?;
+    v["time_build_s"] = json!(s.time_build_s);
+    v["leaf"] = json!(h.params().leaf_size);
     Ok(v)
 }
 
@@ -211,6 +272,8 @@ pub struct EigTask {
     pub k: Option<usize>,
     pub range: Option<String>,
     pub interval: Option<String>,
+    /// The accuracy asked of each eigenvalue (bisection width).
+    pub accuracy: EigAccuracy,
     pub params: EigParams,
     pub json: bool,
     /// Where to write the eigenvectors (.npy), if asked for.
@@ -218,15 +281,23 @@ pub struct EigTask {
 }
 
 impl Task for EigTask {
+    fn accuracy(&self) -> Option<EigAccuracy> {
+        Some(self.accuracy)
+    }
+
     fn run<C: InertiaCounter>(self, c: &C, s: &Setup<'_>) -> Result<Value> {
         let t1 = Instant::now();
-        let sp = Spectrum::new(c, &self.params.clone().cuts_per_round(s.cuts_per_round))?;
+        let params = match self.accuracy {
+            EigAccuracy::Absolute(a) => self.params.clone().eig_tol(Some(a)),
+            EigAccuracy::Relative(r) => self.params.clone().eig_rtol(Some(r)),
+        };
+        let sp = Spectrum::new(c, &params.cuts_per_round(s.cuts_per_round))?;
         let (vals, pairs) = self.answer(&sp, s)?;
         let st = sp.stats();
         let mut v = json!({"factorization": st.factorization, "eigenvalues": vals,
             "factorizations": st.factorizations, "shifts_moved": st.shifts_moved,
             "error_estimate": st.error_estimate, "max_shift_error": st.max_shift_error,
-            "eig_tol": st.eig_tol, "sharpened": st.sharpened, "exact_products": st.exact_products,
+            "eig_tol": st.eig_tol, "eig_rtol": st.eig_tol / st.norm_estimate, "sharpened": st.sharpened, "exact_products": st.exact_products,
             "time_eig_s": t1.elapsed().as_secs_f64(), "max_rank": s.max_rank.max(st.max_rank),
             "memory_bytes": s.memory_bytes.max(st.peak_factor_bytes)});
         if let (Some(p), Some(path)) = (pairs, &self.vectors) {

@@ -5,10 +5,14 @@ use hmatrix::block::Admissibility;
 use hmatrix::geometry::Geometry;
 use hmatrix::h2::{BasisSpan, H2Matrix, H2Params, Progress};
 use hmatrix::kernel::RadialKernel;
-use hmatrix::source::{DenseSource, EntrySource, KernelSource};
+use hmatrix::source::{EntrySource, KernelSource};
 use hmatrix::{Error, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+
+/// Compression tolerance and leaf size when the options give none and nothing derives them.
+pub const DEFAULT_TOL: f64 = 1e-8;
+pub const DEFAULT_LEAF: usize = 64;
 
 /// A problem ready to build: the source carries its points (and orbitals per point).
 pub struct Problem {
@@ -35,13 +39,11 @@ pub fn load(c: &Common) -> Result<Problem> {
                 "either --matrix or --kernel",
             ));
         }
-        let a = hmatrix::io::read_matrix(path)?;
+        let src = hmatrix::io::read_source(path)?;
         let points = c.points.as_deref().map(hmatrix::io::read_points).transpose()?;
         if let Some(points) = &points {
-            // before the matrix's own checks, as ever
-            group_for(a.nrows(), points.len())?;
+            group_for(src.n(), points.len())?;
         }
-        let src = DenseSource::new(a)?;
         // without points, the indices are clustered in order (the points of a line)
         let src = match points {
             Some(points) => src.with_points(points)?,
@@ -75,7 +77,7 @@ pub fn load(c: &Common) -> Result<Problem> {
 }
 
 /// Orbitals per point: n / #points when a matrix comes with atom positions (the check of
-/// [`DenseSource::with_points`], done before the matrix is validated).
+/// `DenseSource::with_points`, with the CLI's message).
 fn group_for(n: usize, np: usize) -> Result<usize> {
     if np == 0 || n % np != 0 {
         return Err(Error::SizeMismatch {
@@ -90,9 +92,9 @@ fn group_for(n: usize, np: usize) -> Result<usize> {
 /// The construction parameters of the options.
 pub fn params(c: &Common) -> H2Params {
     H2Params::default()
-        .tol(c.tol)
+        .tol(c.tol.unwrap_or(DEFAULT_TOL))
         .max_rank(c.max_rank)
-        .leaf_size(c.leaf)
+        .leaf_size(c.leaf.unwrap_or(DEFAULT_LEAF))
         .admissibility(match c.admissibility {
             Adm::Strong => Admissibility::Strong { eta: c.eta },
             Adm::Weak => Admissibility::Weak,

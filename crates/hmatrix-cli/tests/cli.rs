@@ -159,6 +159,29 @@ fn bad_input_gives_one_line_and_exit_2() {
             vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-tol", "NaN"],
             "eig_tol",
         ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-tol", "1e-3"]
+                .into_iter()
+                .chain(["--eig-rtol", "1e-9"])
+                .collect(),
+            "cannot be used with",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-rtol", "0"],
+            "eig_rtol",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-rtol", "-1"],
+            "eig_rtol",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-rtol", "nan"],
+            "eig_rtol",
+        ),
+        (
+            vec!["eig", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "50", "--eig-tol", "-2"],
+            "eig_tol",
+        ),
         (vec!["info", "--kernel", "laplace3d", "--geometry", "sphere", "--n", "0"], "empty"),
         (vec!["info", "--bogus"], "unexpected argument"),
     ];
@@ -205,4 +228,42 @@ fn eig_writes_vectors_in_user_order() {
     let (code, _, err) = hm(&[&["eig", "--vectors", "/nonexistent/dir/x.npy"][..], &b].concat());
     assert_eq!((code, err.trim().lines().count()), (2, 1), "{err}");
     assert!(err.contains("/nonexistent/dir/x.npy"), "{err}");
+}
+
+/// `eig` without --tol/--leaf derives the compression from the accuracy asked for (3-D:
+/// tol = √rel, leaf 256; an absolute --eig-tol through the sampled ‖A‖₂ estimate), meets
+/// that accuracy against the dense eigenvalue, and keeps explicit flags as given.
+#[test]
+fn eig_derives_compression_from_the_accuracy() {
+    let dense = yukawa_sphere(700);
+    let ev = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+    let norm = ev[699];
+    let v = json(&[&["eig", "--json", "--k", "350", "--eig-rtol", "1e-9"][..], &P].concat());
+    assert_eq!((v["compression"].as_str(), v["leaf"].as_u64()), (Some("derived"), Some(256)), "{v}");
+    assert!((v["tol"].as_f64().unwrap() - 1e-9f64.sqrt()).abs() < 1e-15, "{v}");
+    let value = v["eigenvalues"][0]["value"].as_f64().unwrap();
+    assert!((value - ev[349]).abs() <= 1e-9 * norm, "{value} vs {}", ev[349]);
+    // an absolute accuracy of 1e-9·‖A‖₂: the same rule through the norm estimate
+    let abs = (1e-9 * norm).to_string();
+    let v = json(&[&["eig", "--json", "--k", "350", "--eig-tol", &abs][..], &P].concat());
+    let tol = v["tol"].as_f64().unwrap();
+    assert!(tol > 0.5 * 1e-9f64.sqrt() && tol < 2.0 * 1e-9f64.sqrt(), "{v}");
+    assert_eq!(v["eig_tol"].as_f64().unwrap(), 1e-9 * norm);
+    // explicit flags win, and the other one keeps its default
+    let v = json(&[&["eig", "--json", "--k", "350", "--eig-rtol", "1e-9", "--tol", "1e-6"][..], &P].concat());
+    assert_eq!(
+        (v["compression"].as_str(), v["tol"].as_f64(), v["leaf"].as_u64()),
+        (Some("given"), Some(1e-6), Some(64))
+    );
+    // other commands keep the defaults
+    let v = json(&[&["inertia", "--json", "--shift", "900"][..], &P].concat());
+    assert_eq!(
+        (v["compression"].as_str(), v["tol"].as_f64(), v["leaf"].as_u64()),
+        (Some("default"), Some(1e-8), Some(64))
+    );
+    // points in 2-D: tol = rel, the library's leaf
+    let c = ["--kernel", "yukawa", "--geometry", "circle", "--n", "600"];
+    let v = json(&[&["eig", "--json", "--eig-rtol", "1e-7"][..], &c].concat());
+    assert_eq!((v["tol"].as_f64(), v["leaf"].as_u64()), (Some(1e-7), Some(64)), "{v}");
+    assert_eq!(v["factorization"], "ulv");
 }
