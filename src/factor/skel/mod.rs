@@ -82,6 +82,10 @@ pub struct SkelParams {
     pub far_samples: usize,
     /// The elimination order of each level (default waves).
     pub order: EliminationOrder,
+    /// Largest entry allowed in `K'[r, r]⁻¹ K'[r, s ∪ near]` (default 32; `∞` disables):
+    /// redundant indices whose elimination would amplify the dropped ID residual more
+    /// than this stay in the skeleton (`eliminate.rs`).
+    pub growth_limit: f64,
     /// Parallelism of the far-field sampling and of the waves (default: the current rayon
     /// pool; same results for any value).
     pub par: Par,
@@ -95,6 +99,7 @@ impl Default for SkelParams {
             eta: 1.0,
             far_samples: 96,
             order: EliminationOrder::default(),
+            growth_limit: 32.0,
             par: default_par(),
         }
     }
@@ -111,6 +116,8 @@ setters!(SkelParams {
     far_samples: usize,
     /// Sets the elimination order.
     order: EliminationOrder,
+    /// Sets the growth limit of the eliminations.
+    growth_limit: f64,
     /// Sets the parallelism of the sampling.
     par: Par,
 });
@@ -162,8 +169,8 @@ impl<'a> Skeletonization<'a> {
     ///
     /// # Errors
     /// [`Error::SizeMismatch`] if the source's points do not match its dimension;
-    /// [`Error::InvalidParameter`] for `tol ∉ (0, 1)`, `leaf_size = 0`, `far_samples = 0`
-    /// or `η` not finite and positive; [`Error::Empty`] for a source of dimension 0.
+    /// [`Error::InvalidParameter`] for `tol ∉ (0, 1)`, `leaf_size = 0`, `far_samples = 0`,
+    /// `η` not finite and positive or `growth_limit` below 1 or NaN; [`Error::Empty`] for a source of dimension 0.
     pub fn new(src: &'a dyn EntrySource, params: SkelParams) -> Result<Self> {
         let (points, group) = located(src)?;
         validate(src, &points, group, &params)?;
@@ -239,6 +246,7 @@ impl<'a> Skeletonization<'a> {
             blocks: &self.blocks,
             far: &self.far,
             tol: self.params.tol,
+            growth_limit: self.params.growth_limit,
             shift,
             par: self.params.par,
         };
@@ -287,6 +295,9 @@ fn validate(src: &dyn EntrySource, points: &Points, group: usize, p: &SkelParams
     validate_compression(src.n(), points, group, (p.tol, p.leaf_size, p.far_samples))?;
     if !(p.eta.is_finite() && p.eta > 0.0) {
         return Err(Error::invalid("eta", p.eta, "a finite positive number"));
+    }
+    if p.growth_limit.is_nan() || p.growth_limit < 1.0 {
+        return Err(Error::invalid("growth_limit", p.growth_limit, "a number ≥ 1 (∞ disables)"));
     }
     Ok(())
 }
