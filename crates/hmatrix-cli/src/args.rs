@@ -207,7 +207,7 @@ pub struct Common {
     /// Rank cap (voids the accuracy guarantee).
     #[arg(long)]
     pub max_rank: Option<usize>,
-    /// Leaf size of the cluster tree (default 64; `eig` derives it as --tol).
+    /// Leaf size of the cluster tree (default 64, skel 128; `eig` derives it as --tol).
     #[arg(long)]
     pub leaf: Option<usize>,
     /// η of the strong admissibility.

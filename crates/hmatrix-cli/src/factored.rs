@@ -3,7 +3,7 @@
 //! H² matrix or on the skeletonization, as `--factorization` (or `auto`) chooses.
 
 use crate::args::{Common, FactorOpts, Factorization, Method};
-use crate::problem::{self, progress_bar, BuildProgress, Problem, DEFAULT_LEAF, DEFAULT_TOL};
+use crate::problem::{self, progress_bar, BuildProgress, Problem, DEFAULT_TOL};
 use faer::Mat;
 use hmatrix::eigen::{
     certify, Compression, EigAccuracy, EigParams, Eigenpairs, Eigenvalue, InertiaCounter, ShiftedFactor,
@@ -134,7 +134,7 @@ pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T) -> Result<V
 
 /// Runs `task` on the skeletonization (leaf: the options', else the library's 128).
 fn on_skel<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Instant, bool)) -> Result<Value> {
-    let leaf = c.leaf.unwrap_or(DEFAULT_LEAF);
+    let leaf = c.leaf.unwrap_or(SkelParams::default().leaf_size);
     // arena order (fewer flops than waves): concurrent shifts fill the cores
     let sp = SkelParams::default().tol(c.tol.unwrap_or(DEFAULT_TOL)).leaf_size(leaf).eta(c.eta);
     let sk = Skeletonization::new(p.src.as_ref(), sp.order(EliminationOrder::Arena))?;

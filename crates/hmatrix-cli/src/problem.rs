@@ -10,9 +10,9 @@ use hmatrix::{Error, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-/// Compression tolerance and leaf size when the options give none and nothing derives them.
+/// Compression tolerance when the options give none and nothing derives it (leaf sizes:
+/// the library's defaults, 64 for the H² matrix and 128 for the skeletonization).
 pub const DEFAULT_TOL: f64 = 1e-8;
-pub const DEFAULT_LEAF: usize = 64;
 
 /// A problem ready to build: the source carries its points (and orbitals per point).
 pub struct Problem {
@@ -91,10 +91,11 @@ fn group_for(n: usize, np: usize) -> Result<usize> {
 
 /// The construction parameters of the options.
 pub fn params(c: &Common) -> H2Params {
-    H2Params::default()
-        .tol(c.tol.unwrap_or(DEFAULT_TOL))
+    let p = H2Params::default();
+    let leaf = c.leaf.unwrap_or(p.leaf_size); // the library's default when not given
+    p.tol(c.tol.unwrap_or(DEFAULT_TOL))
         .max_rank(c.max_rank)
-        .leaf_size(c.leaf.unwrap_or(DEFAULT_LEAF))
+        .leaf_size(leaf)
         .admissibility(match c.admissibility {
             Adm::Strong => Admissibility::Strong { eta: c.eta },
             Adm::Weak => Admissibility::Weak,

@@ -255,6 +255,9 @@ fn eig_derives_compression_from_the_accuracy() {
         (v["compression"].as_str(), v["tol"].as_f64(), v["leaf"].as_u64()),
         (Some("given"), Some(1e-6), Some(64))
     );
+    // the skeletonization's own leaf when none is given
+    let v = json(&[&["inertia", "--json", "--shift", "900", "--factorization", "skel"][..], &P].concat());
+    assert_eq!((v["factorization"].as_str(), v["leaf"].as_u64()), (Some("skel"), Some(128)), "{v}");
     // other commands keep the defaults
     let v = json(&[&["inertia", "--json", "--shift", "900"][..], &P].concat());
     assert_eq!(

@@ -24,6 +24,7 @@
 //!    `growth_limit` move to the skeleton *unrotated* (their columns leave `T`, their rows
 //!    of `T` are zero: `W[:, r'] ≈ W[:, s'] T'` holds with the same residuals, and they keep
 //!    their couplings exactly), and the rest is factored again, until no row exceeds it.
+//!    A step whose ID had no far rows drops nothing and is left as it is.
 //!
 //! After the step `B` keeps `s`: skeletons are subsets of the original indices, so every
 //! block nobody has changed is still the source's entries, evaluated on demand.
@@ -160,7 +161,7 @@ fn skeleton(ctx: &Ctx<'_>, st: &State, b: ClusterId, far_partners: &[ClusterId])
     s.iter().for_each(|&p| is_skel[p] = true);
     let r: Vec<usize> = (0..act.len()).filter(|&p| !is_skel[p]).collect();
     let t = Mat::from_fn(s.len(), r.len(), |i, j| x[(r[j], order[i])]);
-    Ok(Skeleton { s, r, t })
+    Ok(Skeleton { s, r, t, drops: rows > 0 })
 }
 
 /// The split `I = s ∪ r` (positions in the active list) and `T` of one cluster.
@@ -168,6 +169,9 @@ struct Skeleton {
     s: Vec<usize>,
     r: Vec<usize>,
     t: Mat<f64>,
+    /// Whether the ID had far rows, i.e. whether the step drops a residual at all (without
+    /// far rows every index is redundant and the elimination is exact).
+    drops: bool,
 }
 
 impl Skeleton {
@@ -183,7 +187,8 @@ impl Skeleton {
         s.extend(moved.iter().map(|&i| (self.r[i], None)));
         s.sort_by_key(|&(p, _)| p);
         let t = Mat::from_fn(s.len(), stay.len(), |a, j| s[a].1.map_or(0.0, |row| self.t[(row, stay[j])]));
-        Skeleton { s: s.iter().map(|&(p, _)| p).collect(), r: stay.iter().map(|&i| self.r[i]).collect(), t }
+        let r = stay.iter().map(|&i| self.r[i]).collect();
+        Skeleton { s: s.iter().map(|&(p, _)| p).collect(), r, t, drops: self.drops }
     }
 }
 
@@ -269,7 +274,9 @@ pub(super) fn eliminate(ctx: &Ctx<'_>, st: &mut State, b: ClusterId, level: usiz
         };
         let w_s = solve(&rot.dsr);
         let w_near: Vec<Mat<f64>> = rot.near_r.iter().map(solve).collect();
-        let moved = unstable_rows(&w_s, &w_near, ctx.growth_limit);
+        // a step that drops nothing has nothing to amplify: keeping indices would only
+        // carry them to a later, equally amplifying, elimination
+        let moved = if k.drops { unstable_rows(&w_s, &w_near, ctx.growth_limit) } else { Vec::new() };
         if moved.is_empty() {
             break (rot, f, w_s, w_near);
         }
