@@ -50,7 +50,7 @@ macro_rules! setters {
     };
 }
 
-pub(crate) mod batch;
+pub mod batch;
 pub mod block;
 pub mod cluster;
 pub(crate) mod dense;

@@ -3,29 +3,43 @@
 //! Filling a block of a kernel matrix is a map `r ↦ f(r)` over many distances, and for
 //! the exponential kernels (yukawa, gaussian, exponential, Matérn) the scalar `libm` `exp`
 //! dominated construction (36 % of a yukawa sphere build at N = 8192). A map is written
-//! once as a [`SliceMap`] (straight-line code over a slice, using [`exp`]: Cody–Waite
+//! once as a [`SliceMap`]: straight-line code over [`Lanes`] using [`exp`] (Cody–Waite
 //! reduction, degree-13 Taylor polynomial in fused multiply–adds, exponent built with
-//! integer operations), which LLVM vectorizes; this module compiles it three times and
-//! chooses at run time:
+//! integer operations). This module compiles it once per instruction set and chooses at
+//! run time ([`Simd::detect`]):
 //!
-//! - AVX-512F (8 lanes) and AVX2 + FMA (4 lanes) on x86-64 (`#[target_feature]`);
-//! - the scalar reference everywhere else (aarch64 compiles it with NEON; an SVE build
-//!   would slot in next to the x86 ones).
+//! - x86-64: AVX-512F (8 lanes) and AVX2 + FMA (4 lanes): the scalar loop (`L = f64`)
+//!   compiled with `#[target_feature]`, which LLVM vectorizes (`x86`);
+//! - aarch64: SVE at any vector length, detected at run time, each operation a
+//!   vector-length-agnostic `asm!` loop over a strip of 64 doubles (`sve`); else NEON,
+//!   present on every aarch64 CPU, in intrinsics on registers of two doubles (`neon`);
+//! - the scalar reference (`L = f64`) everywhere.
 //!
 //! All operations are IEEE-exact or correctly rounded (`mul_add` is a fused multiply–add
 //! in every variant, in software where the CPU lacks one), so every path returns the same
 //! bits: tested here on a map of this module's tests and in `kernel::radial` on every
-//! kernel, so the entries of a matrix never depend on the machine's SIMD width.
+//! kernel against digests that are the same on x86-64 and aarch64, so the entries of a
+//! matrix never depend on the machine or its SIMD width.
 //!
 //! This module is the bottom layer: it imports nothing of the crate. The formulas live with
 //! their owners (`crate::kernel` implements [`SliceMap`] for the radial kernels).
 
-/// A map `v[i] ← f(v[i])` written as one loop over a slice. Implement
-/// [`SliceMap::map_slice`] with `#[inline(always)]` and no calls that cannot be inlined:
-/// the dispatchers compile it once per instruction set.
+mod lanes;
+#[cfg(target_arch = "aarch64")]
+mod neon;
+#[cfg(target_arch = "aarch64")]
+mod sve;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+pub use lanes::{exp, for_lanes, zip_lanes, Lanes, MAX_WIDTH};
+
+/// A map `v[i] ← f(v[i])` written once over [`Lanes`]. Implement
+/// [`SliceMap::map_lanes`] with `#[inline(always)]`, as [`for_lanes`] over a closure with
+/// no calls that cannot be inlined: the dispatchers compile it once per instruction set.
 pub trait SliceMap: Sync {
-    /// `v[i] ← f(v[i])` for every `i`.
-    fn map_slice(&self, v: &mut [f64]);
+    /// `v[i] ← f(v[i])` for every `i`, computed in lanes `L`.
+    fn map_lanes<L: Lanes>(&self, v: &mut [f64]);
 }
 
 /// The instruction set a batched call runs on.
@@ -35,33 +49,28 @@ pub enum Simd {
     Avx512,
     /// x86-64 AVX2 with FMA.
     Avx2Fma,
+    /// aarch64 SVE, vector-length agnostic.
+    Sve,
+    /// aarch64 NEON (Advanced SIMD), two doubles per register.
+    Neon,
     /// Portable scalar code (the reference).
     Scalar,
 }
 
 impl Simd {
+    /// Every path, the reference last.
+    pub const ALL: [Simd; 5] = [Simd::Avx512, Simd::Avx2Fma, Simd::Sve, Simd::Neon, Simd::Scalar];
+
     /// The best instruction set of this CPU (run-time detection; `std` caches it).
     pub fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            // the AVX-512 paths are compiled with AVX2 and FMA enabled too: require all three
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                return Simd::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                return Simd::Avx2Fma;
-            }
-        }
-        Simd::Scalar
+        Self::ALL.into_iter().find(|s| s.available()).unwrap_or(Simd::Scalar)
     }
 
     /// Whether this CPU can run `self`.
     pub fn available(self) -> bool {
         match self {
             Simd::Scalar => true,
+            // the AVX-512 paths are compiled with AVX2 and FMA enabled too: require all three
             #[cfg(target_arch = "x86_64")]
             Simd::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f")
@@ -72,9 +81,46 @@ impl Simd {
             Simd::Avx2Fma => {
                 std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
             }
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            Simd::Sve => std::arch::is_aarch64_feature_detected!("sve"),
+            #[cfg(target_arch = "aarch64")]
+            Simd::Neon => true,
+            #[allow(unreachable_patterns)]
             _ => false,
         }
+    }
+
+    /// Doubles per vector register of this path on this CPU (SVE: its vector length, read
+    /// at run time); 0 where the path is not available.
+    pub fn doubles_per_vector(self) -> usize {
+        match self {
+            _ if !self.available() => 0,
+            Simd::Avx512 => 8,
+            Simd::Avx2Fma => 4,
+            // SAFETY: `available()` just confirmed SVE.
+            #[cfg(target_arch = "aarch64")]
+            Simd::Sve => unsafe { sve::doubles_per_vector() },
+            Simd::Neon => 2,
+            _ => 1,
+        }
+    }
+
+    /// The path's name as the CLI prints it: `avx512`, `avx2+fma`, `sve`, `neon`, `scalar`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Simd::Avx512 => "avx512",
+            Simd::Avx2Fma => "avx2+fma",
+            Simd::Sve => "sve",
+            Simd::Neon => "neon",
+            Simd::Scalar => "scalar",
+        }
+    }
+}
+
+impl std::fmt::Display for Simd {
+    /// The name, with the vector length in doubles: `sve (8 × f64)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} × f64)", self.name(), self.doubles_per_vector())
     }
 }
 
@@ -95,7 +141,11 @@ pub fn map_in_place_with<F: SliceMap>(simd: Simd, f: &F, v: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
         Simd::Avx2Fma => unsafe { x86::map_avx2(f, v) },
-        _ => f.map_slice(v),
+        #[cfg(target_arch = "aarch64")]
+        Simd::Sve => f.map_lanes::<sve::Strip>(v),
+        #[cfg(target_arch = "aarch64")]
+        Simd::Neon => f.map_lanes::<neon::F64x2>(v),
+        _ => f.map_lanes::<f64>(v),
     }
 }
 
@@ -129,109 +179,27 @@ pub fn map_at_points_with<F: SliceMap>(simd: Simd, f: &F, xs: &[Vec<f64>], y: &[
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `available()` just confirmed that the CPU supports AVX2 and FMA.
         Simd::Avx2Fma => unsafe { x86::points_avx2(f, xs, y, out) },
-        _ => points_generic(f, xs, y, out),
+        #[cfg(target_arch = "aarch64")]
+        Simd::Sve => points_generic::<F, sve::Strip>(f, xs, y, out),
+        #[cfg(target_arch = "aarch64")]
+        Simd::Neon => points_generic::<F, neon::F64x2>(f, xs, y, out),
+        _ => points_generic::<F, f64>(f, xs, y, out),
     }
 }
 
 /// Distances by coordinate sweeps (`0 + d₀² + d₁² + …`, the order of `geometry::dist`),
-/// then the map.
+/// then the map, all in lanes `L`.
 #[inline(always)]
-fn points_generic<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
+fn points_generic<F: SliceMap, L: Lanes>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
     out.fill(0.0);
     for (c, &yd) in xs.iter().zip(y) {
-        for (o, &x) in out.iter_mut().zip(c) {
-            let t = x - yd;
-            *o += t * t;
-        }
+        zip_lanes::<L>(out, c, |o, x| {
+            let t = x - L::splat(yd);
+            o + t * t
+        });
     }
-    out.iter_mut().for_each(|o| *o = o.sqrt());
-    f.map_slice(out);
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::{points_generic, SliceMap};
-
-    #[cfg(test)]
-    /// The map compiled for AVX-512F.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F, AVX2 and FMA.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn map_avx512<F: SliceMap>(f: &F, v: &mut [f64]) {
-        f.map_slice(v)
-    }
-
-    #[cfg(test)]
-    /// The map compiled for AVX2 + FMA.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn map_avx2<F: SliceMap>(f: &F, v: &mut [f64]) {
-        f.map_slice(v)
-    }
-
-    /// The point-batched loop compiled for AVX-512F.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F, AVX2 and FMA.
-    #[target_feature(enable = "avx512f,avx2,fma")]
-    pub(super) unsafe fn points_avx512<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
-        points_generic(f, xs, y, out)
-    }
-
-    /// The point-batched loop compiled for AVX2 + FMA.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn points_avx2<F: SliceMap>(f: &F, xs: &[Vec<f64>], y: &[f64], out: &mut [f64]) {
-        points_generic(f, xs, y, out)
-    }
-}
-
-/// `eˣ` within 2 ulp for normal results, in straight-line arithmetic that vectorizes.
-///
-/// `x = n ln2 + t` with `n = round(x/ln2)` and `|t| ≤ ln2/2` (Cody–Waite: `ln2` split
-/// into a 32-bit head, so `n·head` is exact, and a tail); `eᵗ` by its Taylor polynomial
-/// of degree 13 (truncation `< 0.35¹⁴/14! ≈ 5e-18`); `2ⁿ = 2^{n₁} 2^{n₂}` with
-/// `n₁ = ⌊n/2⌋`, each factor's exponent bits built by integer operations, which covers
-/// subnormal results and overflow to `+∞` without branches. NaN propagates; inputs are
-/// clamped to `[−746, 710]` (results 0 and `+∞` beyond).
-#[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 0.693_147_180_369_123_8; // ln 2 rounded to 32 significant bits
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10; // ln 2 − LN2_HI
-    const SHIFT: f64 = 4_503_599_627_370_496.0; // 2^52: the low bits of SHIFT + m hold m
-    let x = x.clamp(-746.0, 710.0);
-    let n = (x * LOG2E).round_ties_even();
-    let t = n.mul_add(-LN2_LO, n.mul_add(-LN2_HI, x));
-    let mut p: f64 = 1.0 / 6_227_020_800.0; // 1/13!
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p.mul_add(t, c);
-    }
-    let n1 = (0.5 * n).floor();
-    let n2 = n - n1;
-    // (m + 1023 + 2^52) has the bits of 2^52 plus m + 1023 ∈ [1, 2046]: shifted into the
-    // exponent field, 2^m
-    let pow2 = |m: f64| f64::from_bits((m + 1023.0 + SHIFT).to_bits().wrapping_sub(SHIFT.to_bits()) << 52);
-    p * pow2(n1) * pow2(n2)
+    for_lanes::<L>(out, L::sqrt);
+    f.map_lanes::<L>(out);
 }
 
 #[cfg(test)]
@@ -271,21 +239,94 @@ pub(crate) mod tests {
         assert!((exp(-740.0) / (-740f64).exp() - 1.0).abs() < 1e-3);
     }
 
-    /// A map of the shape of the kernels' (a division, an `exp`, a square root), for
-    /// the dispatch tests of this layer.
+    /// A map of the shape of the kernels' (a division, an `exp`, a square root, a
+    /// clamp), for the dispatch tests of this layer.
     struct Probe;
 
     impl SliceMap for Probe {
         #[inline(always)]
-        fn map_slice(&self, v: &mut [f64]) {
-            v.iter_mut().for_each(|r| *r = exp(-1.7 * *r) / (*r + 1e-3) + (*r * *r + 0.01).sqrt())
+        fn map_lanes<L: Lanes>(&self, v: &mut [f64]) {
+            for_lanes::<L>(v, |r| {
+                exp(L::splat(-1.7) * r) / (r + L::splat(1e-3)) + (r * r + L::splat(0.01)).sqrt()
+                    - r.clamp(0.5, 2.5).floor()
+            })
         }
     }
 
     fn probe(r: f64) -> f64 {
-        let mut v = [r];
-        Probe.map_slice(&mut v);
-        v[0]
+        exp(-1.7 * r) / (r + 1e-3) + (r * r + 0.01).sqrt() - r.clamp(0.5, 2.5).floor()
+    }
+
+    /// One [`Lanes`] operation per index (the composite ones are what `exp` uses).
+    struct LaneOp(usize);
+
+    impl LaneOp {
+        const COUNT: usize = 12;
+    }
+
+    impl SliceMap for LaneOp {
+        #[inline(always)]
+        fn map_lanes<L: Lanes>(&self, v: &mut [f64]) {
+            let c = L::splat;
+            match self.0 {
+                0 => for_lanes::<L>(v, |x| x + c(0.3)),
+                1 => for_lanes::<L>(v, |x| x - c(0.3)),
+                2 => for_lanes::<L>(v, |x| x * c(1.7)),
+                3 => for_lanes::<L>(v, |x| c(0.7) / x),
+                4 => for_lanes::<L>(v, |x| -x),
+                5 => for_lanes::<L>(v, |x| x.sqrt()),
+                6 => for_lanes::<L>(v, |x| x.round_ties_even()),
+                7 => for_lanes::<L>(v, |x| x.floor()),
+                8 => for_lanes::<L>(v, |x| x.clamp(-2.0, 2.0)),
+                // fused: one rounding (an unfused multiply–add differs in the last bits)
+                9 => for_lanes::<L>(v, |x| x.mul_add(c(1.0 / 3.0), c(0.1))),
+                10 => for_lanes::<L>(v, |x| {
+                    let e = x.round_ties_even().clamp(-1022.0, 1023.0);
+                    (e + c(1023.0) + c(lanes::SHIFT)).shift_into_exponent()
+                }),
+                _ => for_lanes::<L>(v, |x| (x * x + c(0.5)).ln()),
+            }
+        }
+    }
+
+    /// Every operation of every path against `f64`'s, on ties, signed zeros, subnormals,
+    /// huge values, NaN and a length that is no multiple of any width.
+    #[test]
+    fn every_lane_operation_is_the_scalar_one() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+        let special = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.0, -0.0, 1e-310, -1e-310, 1e300, -1e300, f64::NAN];
+        let x: Vec<f64> = special.into_iter().chain((0..990).map(|_| rng.random_range(-5.0..5.0))).collect();
+        for op in 0..LaneOp::COUNT {
+            let mut reference = x.clone();
+            map_in_place_with(Simd::Scalar, &LaneOp(op), &mut reference);
+            for simd in simd_paths() {
+                let mut v = x.clone();
+                map_in_place_with(simd, &LaneOp(op), &mut v);
+                for (i, (a, b)) in v.iter().zip(&reference).enumerate() {
+                    let same = a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+                    assert!(same, "operation {op} on {simd} at x = {}: {a} vs {b}", x[i]);
+                }
+            }
+        }
+    }
+
+    /// The paths this CPU can run besides the reference.
+    pub(crate) fn simd_paths() -> Vec<Simd> {
+        Simd::ALL.into_iter().filter(|s| *s != Simd::Scalar && s.available()).collect()
+    }
+
+    /// Where the test environment names the path this CPU must run (CI does, under each
+    /// emulated aarch64 CPU: `sve:8`, `sve:4`, `neon`), the dispatch reports it.
+    #[test]
+    fn the_expected_path_is_detected() {
+        let detected = Simd::detect();
+        println!("detected {detected}");
+        let Ok(want) = std::env::var("HMATRIX_TEST_SIMD") else { return };
+        let (name, width) = want.split_once(':').unwrap_or((&want, ""));
+        assert_eq!(detected.name(), name, "HMATRIX_TEST_SIMD={want}");
+        if let Ok(w) = width.parse::<usize>() {
+            assert_eq!(detected.doubles_per_vector(), w, "HMATRIX_TEST_SIMD={want}");
+        }
     }
 
     #[test]
@@ -296,7 +337,7 @@ pub(crate) mod tests {
         let mut reference = dist.clone();
         map_in_place_with(Simd::Scalar, &Probe, &mut reference);
         assert!(dist.iter().zip(&reference).all(|(r, f)| f.to_bits() == probe(*r).to_bits()));
-        for simd in [Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available()) {
+        for simd in simd_paths() {
             let mut v = dist.clone();
             map_in_place_with(simd, &Probe, &mut v);
             assert!(v.iter().zip(&reference).all(|(a, b)| a.to_bits() == b.to_bits()), "{simd:?}");
@@ -314,8 +355,7 @@ pub(crate) mod tests {
                     (0..len).map(|_| (0..dim).map(|_| rng.random_range(-1.0..1.0)).collect()).collect();
                 let xs: Vec<Vec<f64>> = (0..dim).map(|d| pts.iter().map(|p| p[d]).collect()).collect();
                 let y: Vec<f64> = pts.first().cloned().unwrap_or_else(|| vec![0.5; dim]);
-                for simd in [Simd::Scalar, Simd::Avx512, Simd::Avx2Fma].into_iter().filter(|s| s.available())
-                {
+                for simd in Simd::ALL.into_iter().filter(|s| s.available()) {
                     let mut out = vec![f64::NAN; len];
                     map_at_points_with(simd, &Probe, &xs, &y, &mut out);
                     for (o, p) in out.iter().zip(&pts) {

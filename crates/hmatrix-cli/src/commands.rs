@@ -3,6 +3,7 @@
 use crate::args::{Cli, Command, Common};
 use crate::factored::{read_vectors, with_counter, EigTask, FactorTask, InertiaTask};
 use crate::problem::{self, BuildProgress};
+use hmatrix::batch::Simd;
 use hmatrix::eigen::{EigAccuracy, EigParams, DEFAULT_RELATIVE_ACCURACY};
 use hmatrix::{Error, Result};
 use serde_json::{json, Value};
@@ -98,6 +99,7 @@ fn info(c: &Common) -> Result<()> {
     let h = problem::build(&p, c, &bar)?;
     let mut v = serde_json::to_value(h.report()).expect("serializable");
     v["problem"] = json!(p.name);
+    v["simd"] = json!(Simd::detect().to_string());
     emit(c.json, v)
 }
 

@@ -5,6 +5,7 @@
 use crate::args::{Common, FactorOpts, Factorization, Method};
 use crate::problem::{self, progress_bar, BuildProgress, Problem, DEFAULT_TOL};
 use faer::Mat;
+use hmatrix::batch::Simd;
 use hmatrix::eigen::{
     certify, Compression, EigAccuracy, EigParams, Eigenpairs, Eigenvalue, InertiaCounter, ShiftedFactor,
     Spectrum,
@@ -124,6 +125,8 @@ pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T) -> Result<V
     };
     v["n"] = json!(p.src.n());
     v["problem"] = json!(p.name);
+    // the instruction set of the kernel evaluation (run-time dispatch)
+    v["simd"] = json!(Simd::detect().to_string());
     v["tol"] = json!(c.tol.unwrap_or(DEFAULT_TOL));
     v["compression"] = json!(compression);
     if let Some(bytes) = predicted {
