@@ -12,6 +12,9 @@
 //! * `dense_faer/matvec/2048`, `dense_faer/lblt/2048` and `dense_faer/eigenvalues/2048`:
 //!   faer's dense `&a * &x`, Bunch–Kaufman and `Mat::self_adjoint_eigenvalues`, for ratios
 //!   against the H² numbers.
+//! * `batched_gemm/{batched,faer_loop}/S`: 2000 products `C ← C + A·B` of S × S matrices,
+//!   `hmatrix::batch::gemm_batched` against one faer `matmul` per product (`Par::Seq`),
+//!   S = 4, 8, 16, 32, 64 (`examples/batch_bench.rs` prints the same with OpenBLAS, as JSON).
 //!
 //! Sample sizes are small (10) so that `cargo bench --bench h2` finishes in a few minutes.
 
@@ -111,5 +114,39 @@ fn dense_faer(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, construct, matvec, ldlt, skel_ldlt, dense_faer);
+fn batched_gemm(c: &mut Criterion) {
+    use faer::linalg::matmul::matmul;
+    use faer::{Accum, MatMut, MatRef, Par};
+    use hmatrix::batch::{gemm_batched, GemmShape};
+    let mut g = c.benchmark_group("batched_gemm");
+    g.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let count = 2000;
+    for s in [4, 8, 16, 32, 64] {
+        let len = count * s * s;
+        let a: Vec<f64> = (0..len).map(|_| rng.random::<f64>() - 0.5).collect();
+        let b: Vec<f64> = (0..len).map(|_| rng.random::<f64>() - 0.5).collect();
+        let mut out = vec![0.0; len];
+        let shape = GemmShape { m: s, n: s, k: s };
+        g.bench_with_input(BenchmarkId::new("batched", s), &s, |bch, _| {
+            bch.iter(|| gemm_batched(shape, &a, &b, black_box(&mut out)))
+        });
+        g.bench_with_input(BenchmarkId::new("faer_loop", s), &s, |bch, _| {
+            bch.iter(|| {
+                for ((ai, bi), ci) in
+                    a.chunks_exact(s * s).zip(b.chunks_exact(s * s)).zip(out.chunks_exact_mut(s * s))
+                {
+                    let (am, bm) = (
+                        MatRef::from_column_major_slice(ai, s, s),
+                        MatRef::from_column_major_slice(bi, s, s),
+                    );
+                    matmul(MatMut::from_column_major_slice_mut(ci, s, s), Accum::Add, am, bm, 1.0, Par::Seq);
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, construct, matvec, ldlt, skel_ldlt, dense_faer, batched_gemm);
 criterion_main!(benches);

@@ -24,6 +24,7 @@
 //! This module is the bottom layer: it imports nothing of the crate. The formulas live with
 //! their owners (`crate::kernel` implements [`SliceMap`] for the radial kernels).
 
+mod gemm;
 mod lanes;
 #[cfg(target_arch = "aarch64")]
 mod neon;
@@ -32,7 +33,8 @@ mod sve;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-pub use lanes::{exp, for_lanes, zip_lanes, Lanes, MAX_WIDTH};
+pub use gemm::{GemmShape, FAER_FROM};
+pub use lanes::{exp, for_lanes, zip_lanes, Arr, Lanes, MAX_WIDTH};
 
 /// A map `v[i] ← f(v[i])` written once over [`Lanes`]. Implement
 /// [`SliceMap::map_lanes`] with `#[inline(always)]`, as [`for_lanes`] over a closure with
@@ -184,6 +186,40 @@ pub fn map_at_points_with<F: SliceMap>(simd: Simd, f: &F, xs: &[Vec<f64>], y: &[
         #[cfg(target_arch = "aarch64")]
         Simd::Neon => points_generic::<F, neon::F64x2>(f, xs, y, out),
         _ => points_generic::<F, f64>(f, xs, y, out),
+    }
+}
+
+/// `C_b ← C_b + A_b·B_b` for every product `b` of a strided batch (`gemm.rs`), on the best
+/// instruction set: `a`, `b`, `c` hold the column-major `A`s (`m × k`), `B`s (`k × n`) and
+/// `C`s (`m × n`) back to back. Below [`FAER_FROM`] multiply–adds per product every path
+/// gives the same bits (fused multiply–adds in `p` order from `C`'s value); larger
+/// products are faer's (the same result to rounding).
+///
+/// # Panics
+/// If the three slices do not hold the same whole number of matrices of `shape`.
+#[track_caller]
+pub fn gemm_batched(shape: GemmShape, a: &[f64], b: &[f64], c: &mut [f64]) {
+    gemm_batched_with(Simd::detect(), shape, a, b, c)
+}
+
+/// [`gemm_batched`] on a chosen instruction set. SVE CPUs run the NEON kernel: the SVE
+/// strip (each operation a loop through memory) cannot hold a register tile.
+///
+/// # Panics
+/// As [`gemm_batched`], and if this CPU cannot run `simd`.
+#[track_caller]
+pub fn gemm_batched_with(simd: Simd, shape: GemmShape, a: &[f64], b: &[f64], c: &mut [f64]) {
+    assert!(simd.available(), "{simd:?} is not available on this CPU");
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available()` just confirmed AVX-512F, AVX2 and FMA.
+        Simd::Avx512 => unsafe { x86::gemm_avx512(shape, a, b, c) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `available()` just confirmed AVX2 and FMA.
+        Simd::Avx2Fma => unsafe { x86::gemm_avx2(shape, a, b, c) },
+        #[cfg(target_arch = "aarch64")]
+        Simd::Sve | Simd::Neon => gemm::batch_generic::<neon::F64x2, 8>(shape, a, b, c),
+        _ => gemm::batch_generic::<f64, 4>(shape, a, b, c),
     }
 }
 

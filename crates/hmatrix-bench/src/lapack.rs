@@ -287,6 +287,45 @@ pub fn dsyevd_all(a: MatRef<'_, f64>) -> Result<Vec<f64>, LapackError> {
 }
 
 extern "C" {
+    /// BLAS `dgemm` (Fortran interface) from the same OpenBLAS.
+    fn dgemm_(
+        transa: *const c_char,
+        transb: *const c_char,
+        m: *const std::ffi::c_int,
+        n: *const std::ffi::c_int,
+        k: *const std::ffi::c_int,
+        alpha: *const f64,
+        a: *const f64,
+        lda: *const std::ffi::c_int,
+        b: *const f64,
+        ldb: *const std::ffi::c_int,
+        beta: *const f64,
+        c: *mut f64,
+        ldc: *const std::ffi::c_int,
+    );
+}
+
+/// `C ← C + A·B` by OpenBLAS's `dgemm` for column-major `A` (`m × k`), `B` (`k × n`) and
+/// `C` (`m × n`) in contiguous slices: the per-call baseline of the batched products.
+///
+/// # Panics
+/// If a slice has another length than its shape, or a dimension exceeds `i32::MAX`.
+pub fn dgemm_add(m: usize, n: usize, k: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n, "dgemm_add: slice lengths");
+    let dim = |x: usize| std::ffi::c_int::try_from(x.max(1)).expect("dimension fits in an int");
+    let (mi, ni, ki) = (dim(m), dim(n), dim(k));
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (no, one) = (b'N' as c_char, 1.0f64);
+    // SAFETY: the lengths were checked against the shapes and leading dimensions (m, k, m,
+    // at least 1); dgemm reads `a` and `b` and writes only `c`, all valid for the call.
+    unsafe {
+        dgemm_(&no, &no, &mi, &ni, &ki, &one, a.as_ptr(), &mi, b.as_ptr(), &ki, &one, c.as_mut_ptr(), &mi);
+    }
+}
+
+extern "C" {
     /// OpenBLAS's run-time thread setter (Debian's `libopenblas.so`, linked by `build.rs`).
     fn openblas_set_num_threads(num_threads: std::ffi::c_int);
 }
@@ -309,6 +348,23 @@ mod tests {
     use super::*;
     use faer::{Mat, Side};
     use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn dgemm_add_matches_faer() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let (m, n, k) = (7, 5, 3);
+        let mut v = |len: usize| -> Vec<f64> { (0..len).map(|_| rng.random_range(-1.0..1.0)).collect() };
+        let (a, b, c0) = (v(m * k), v(k * n), v(m * n));
+        let mut c = c0.clone();
+        dgemm_add(m, n, k, &a, &b, &mut c);
+        let want = MatRef::from_column_major_slice(&c0, m, n)
+            + MatRef::from_column_major_slice(&a, m, k) * MatRef::from_column_major_slice(&b, k, n);
+        for j in 0..n {
+            for i in 0..m {
+                assert!((c[j * m + i] - want[(i, j)]).abs() < 1e-14, "({i}, {j})");
+            }
+        }
+    }
 
     /// The 1-2-1 matrix tridiag(−1, 2, −1) and its exact eigenvalues 2 − 2cos(kπ/(n+1)).
     fn one_two_one(n: usize) -> (Mat<f64>, Vec<f64>) {
