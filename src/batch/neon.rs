@@ -22,37 +22,23 @@ macro_rules! neon {
 #[derive(Clone, Copy)]
 pub(super) struct F64x2(float64x2_t);
 
-impl Add for F64x2 {
-    type Output = Self;
-    #[inline(always)]
-    fn add(self, o: Self) -> Self {
-        F64x2(neon!(vaddq_f64(self.0, o.0)))
-    }
+/// The IEEE operators, lane by lane.
+macro_rules! operator {
+    ($tr:ident, $method:ident, $intrinsic:ident) => {
+        impl $tr for F64x2 {
+            type Output = Self;
+            #[inline(always)]
+            fn $method(self, o: Self) -> Self {
+                F64x2(neon!($intrinsic(self.0, o.0)))
+            }
+        }
+    };
 }
 
-impl Sub for F64x2 {
-    type Output = Self;
-    #[inline(always)]
-    fn sub(self, o: Self) -> Self {
-        F64x2(neon!(vsubq_f64(self.0, o.0)))
-    }
-}
-
-impl Mul for F64x2 {
-    type Output = Self;
-    #[inline(always)]
-    fn mul(self, o: Self) -> Self {
-        F64x2(neon!(vmulq_f64(self.0, o.0)))
-    }
-}
-
-impl Div for F64x2 {
-    type Output = Self;
-    #[inline(always)]
-    fn div(self, o: Self) -> Self {
-        F64x2(neon!(vdivq_f64(self.0, o.0)))
-    }
-}
+operator!(Add, add, vaddq_f64);
+operator!(Sub, sub, vsubq_f64);
+operator!(Mul, mul, vmulq_f64);
+operator!(Div, div, vdivq_f64);
 
 impl Neg for F64x2 {
     type Output = Self;

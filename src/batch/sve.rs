@@ -39,6 +39,28 @@ pub(super) unsafe fn doubles_per_vector() -> usize {
     n
 }
 
+/// One vector-length-agnostic loop over the `STRIP` elements: `{i}` steps by the vector
+/// length (`incd`), `p0` predicates the lanes `i < STRIP` (`whilelo`), the body loads,
+/// computes and stores at `[{a}, {i}, lsl #3]` (and other arrays). `$setup` runs once
+/// before the loop. Callers declare every register the body clobbers.
+macro_rules! strip_loop {
+    ([$($setup:expr),*], [$($body:expr),+], $($operands:tt)*) => {
+        asm!(
+            $($setup,)*
+            "mov {i}, xzr",
+            "whilelo p0.d, {i}, {n}",
+            "2:",
+            $($body,)+
+            "incd {i}",
+            "whilelo p0.d, {i}, {n}",
+            "b.first 2b",
+            n = in(reg) STRIP,
+            i = out(reg) _,
+            $($operands)*
+        )
+    };
+}
+
 /// `a ← a (op) b` lane by lane, for the predicated destructive SVE instruction `$ins`.
 macro_rules! binary {
     ($name:ident, $ins:literal) => {
@@ -49,21 +71,16 @@ macro_rules! binary {
             // SAFETY: the loop touches elements i < STRIP only (whilelo), of arrays of
             // STRIP doubles; it clobbers z0, z1, p0 and the flags, all declared.
             unsafe {
-                asm!(
-                    "mov {i}, xzr",
-                    "whilelo p0.d, {i}, {n}",
-                    "2:",
-                    "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
-                    "ld1d {{ z1.d }}, p0/z, [{b}, {i}, lsl #3]",
-                    concat!($ins, " z0.d, p0/m, z0.d, z1.d"),
-                    "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]",
-                    "incd {i}",
-                    "whilelo p0.d, {i}, {n}",
-                    "b.first 2b",
+                strip_loop!(
+                    [],
+                    [
+                        "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
+                        "ld1d {{ z1.d }}, p0/z, [{b}, {i}, lsl #3]",
+                        concat!($ins, " z0.d, p0/m, z0.d, z1.d"),
+                        "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]"
+                    ],
                     a = in(reg) a.as_mut_ptr(),
                     b = in(reg) b.as_ptr(),
-                    n = in(reg) STRIP,
-                    i = out(reg) _,
                     out("v0") _,
                     out("v1") _,
                     out("p0") _,
@@ -83,19 +100,14 @@ macro_rules! unary {
         unsafe fn $name(a: &mut [f64; STRIP]) {
             // SAFETY: as in `binary!`: elements i < STRIP of one array; z0, z1, p0, flags.
             unsafe {
-                asm!(
-                    "mov {i}, xzr",
-                    "whilelo p0.d, {i}, {n}",
-                    "2:",
-                    "ld1d {{ z1.d }}, p0/z, [{a}, {i}, lsl #3]",
-                    concat!($ins, " z0.d, p0/m, z1.d"),
-                    "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]",
-                    "incd {i}",
-                    "whilelo p0.d, {i}, {n}",
-                    "b.first 2b",
+                strip_loop!(
+                    [],
+                    [
+                        "ld1d {{ z1.d }}, p0/z, [{a}, {i}, lsl #3]",
+                        concat!($ins, " z0.d, p0/m, z1.d"),
+                        "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]"
+                    ],
                     a = in(reg) a.as_mut_ptr(),
-                    n = in(reg) STRIP,
-                    i = out(reg) _,
                     out("v0") _,
                     out("v1") _,
                     out("p0") _,
@@ -123,23 +135,18 @@ unary!(fneg, "fneg");
 unsafe fn fmad(a: &mut [f64; STRIP], b: &[f64; STRIP], c: &[f64; STRIP]) {
     // SAFETY: elements i < STRIP of three arrays of STRIP doubles; z0–z2, p0, flags.
     unsafe {
-        asm!(
-            "mov {i}, xzr",
-            "whilelo p0.d, {i}, {n}",
-            "2:",
-            "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
-            "ld1d {{ z1.d }}, p0/z, [{b}, {i}, lsl #3]",
-            "ld1d {{ z2.d }}, p0/z, [{c}, {i}, lsl #3]",
-            "fmad z0.d, p0/m, z1.d, z2.d",
-            "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]",
-            "incd {i}",
-            "whilelo p0.d, {i}, {n}",
-            "b.first 2b",
+        strip_loop!(
+            [],
+            [
+                "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
+                "ld1d {{ z1.d }}, p0/z, [{b}, {i}, lsl #3]",
+                "ld1d {{ z2.d }}, p0/z, [{c}, {i}, lsl #3]",
+                "fmad z0.d, p0/m, z1.d, z2.d",
+                "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]"
+            ],
             a = in(reg) a.as_mut_ptr(),
             b = in(reg) b.as_ptr(),
             c = in(reg) c.as_ptr(),
-            n = in(reg) STRIP,
-            i = out(reg) _,
             out("v0") _,
             out("v1") _,
             out("v2") _,
@@ -157,26 +164,19 @@ unsafe fn fmad(a: &mut [f64; STRIP], b: &[f64; STRIP], c: &[f64; STRIP]) {
 unsafe fn clamp(a: &mut [f64; STRIP], lo: f64, hi: f64) {
     // SAFETY: elements i < STRIP of one array; z0–z2, p0, p1, flags.
     unsafe {
-        asm!(
-            "mov z1.d, {lo}",
-            "mov z2.d, {hi}",
-            "mov {i}, xzr",
-            "whilelo p0.d, {i}, {n}",
-            "2:",
-            "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
-            "fcmgt p1.d, p0/z, z1.d, z0.d",
-            "sel z0.d, p1, z1.d, z0.d",
-            "fcmgt p1.d, p0/z, z0.d, z2.d",
-            "sel z0.d, p1, z2.d, z0.d",
-            "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]",
-            "incd {i}",
-            "whilelo p0.d, {i}, {n}",
-            "b.first 2b",
+        strip_loop!(
+            ["mov z1.d, {lo}", "mov z2.d, {hi}"],
+            [
+                "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
+                "fcmgt p1.d, p0/z, z1.d, z0.d",
+                "sel z0.d, p1, z1.d, z0.d",
+                "fcmgt p1.d, p0/z, z0.d, z2.d",
+                "sel z0.d, p1, z2.d, z0.d",
+                "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]"
+            ],
             a = in(reg) a.as_mut_ptr(),
             lo = in(reg) lo.to_bits(),
             hi = in(reg) hi.to_bits(),
-            n = in(reg) STRIP,
-            i = out(reg) _,
             out("v0") _,
             out("v1") _,
             out("v2") _,
@@ -195,22 +195,16 @@ unsafe fn clamp(a: &mut [f64; STRIP], lo: f64, hi: f64) {
 unsafe fn shift_into_exponent(a: &mut [f64; STRIP]) {
     // SAFETY: elements i < STRIP of one array; z0, z1, p0, flags.
     unsafe {
-        asm!(
-            "mov z1.d, {s}",
-            "mov {i}, xzr",
-            "whilelo p0.d, {i}, {n}",
-            "2:",
-            "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
-            "sub z0.d, z0.d, z1.d",
-            "lsl z0.d, z0.d, #52",
-            "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]",
-            "incd {i}",
-            "whilelo p0.d, {i}, {n}",
-            "b.first 2b",
+        strip_loop!(
+            ["mov z1.d, {s}"],
+            [
+                "ld1d {{ z0.d }}, p0/z, [{a}, {i}, lsl #3]",
+                "sub z0.d, z0.d, z1.d",
+                "lsl z0.d, z0.d, #52",
+                "st1d {{ z0.d }}, p0, [{a}, {i}, lsl #3]"
+            ],
             a = in(reg) a.as_mut_ptr(),
             s = in(reg) SHIFT.to_bits(),
-            n = in(reg) STRIP,
-            i = out(reg) _,
             out("v0") _,
             out("v1") _,
             out("p0") _,
