@@ -158,6 +158,19 @@ pub const FAER_FROM: usize = 32 * 32 * 32;
 /// [`FAER_FROM`] multiply–adds or more one faer `matmul` each (`Par::Seq`).
 #[inline(always)]
 pub(super) fn batch_generic<L: Lanes, const NR: usize>(s: GemmShape, a: &[f64], b: &[f64], c: &mut [f64]) {
+    for_each_product(s, a, b, c, product::<L, NR>)
+}
+
+/// `small` on every product of the batch below [`FAER_FROM`] multiply–adds, faer's
+/// `matmul` on the others; nothing where `A·B` is empty.
+#[inline(always)]
+fn for_each_product(
+    s: GemmShape,
+    a: &[f64],
+    b: &[f64],
+    c: &mut [f64],
+    small: impl Fn(GemmShape, &[f64], &[f64], &mut [f64]),
+) {
     let nb = s.batch(a, b, c);
     let (sa, sb, sc) = (s.m * s.k, s.k * s.n, s.m * s.n);
     if sa == 0 || sb == 0 {
@@ -168,8 +181,54 @@ pub(super) fn batch_generic<L: Lanes, const NR: usize>(s: GemmShape, a: &[f64], 
         if s.m * s.n * s.k >= FAER_FROM {
             faer_product(s, ai, bi, ci);
         } else {
-            product::<L, NR>(s, ai, bi, ci);
+            small(s, ai, bi, ci);
         }
+    }
+}
+
+/// The batch on SVE: tiles of `2·VL` rows × 4 columns in one asm block each
+/// (`super::sve::gemm_tile4`, rows predicated), the columns left in NEON tiles.
+///
+/// # Panics
+/// If this CPU has no SVE, or as [`super::gemm_batched`].
+#[cfg(target_arch = "aarch64")]
+pub(super) fn batch_sve(s: GemmShape, a: &[f64], b: &[f64], c: &mut [f64]) {
+    assert!(super::Simd::Sve.available(), "SVE tiles on a CPU without SVE");
+    for_each_product(s, a, b, c, product_sve)
+}
+
+/// One product `C ← C + A·B` (`m, k ≥ 1`) on a CPU with SVE (checked by `batch_sve`).
+#[cfg(target_arch = "aarch64")]
+fn product_sve(s: GemmShape, a: &[f64], b: &[f64], c: &mut [f64]) {
+    let (m, n, k) = (s.m, s.n, s.k);
+    assert!(a.len() == m * k && b.len() == k * n && c.len() == m * n && m * k > 0);
+    // SAFETY: `batch_sve` checked that the CPU has SVE.
+    let rows_per_tile = 2 * unsafe { super::sve::doubles_per_vector() };
+    let n4 = n / 4 * 4;
+    for i0 in (0..m).step_by(rows_per_tile) {
+        let rows = (m - i0).min(rows_per_tile);
+        for j0 in (0..n4).step_by(4) {
+            // SAFETY: SVE is present; rows ≤ 2·VL; for p < k, r < rows, j < 4 the tile reads
+            // a[p·m + i0 + r] < m·k, b[(j0 + j)·k + p] < n·k and updates
+            // c[(j0 + j)·m + i0 + r] < m·n (j0 + 4 ≤ n4 ≤ n, i0 + rows ≤ m), and `c` is
+            // an exclusive borrow distinct from `a` and `b`.
+            unsafe {
+                super::sve::gemm_tile4(
+                    a.as_ptr().add(i0),
+                    m,
+                    b.as_ptr().add(j0 * k),
+                    k,
+                    c.as_mut_ptr().add(j0 * m + i0),
+                    m,
+                    k,
+                    rows,
+                )
+            };
+        }
+    }
+    if n4 < n {
+        // the columns left: NEON tiles, the same bits
+        product::<super::neon::F64x2, 8>(GemmShape { n: n - n4, ..s }, a, &b[n4 * k..], &mut c[n4 * m..]);
     }
 }
 

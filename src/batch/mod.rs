@@ -202,8 +202,8 @@ pub fn gemm_batched(shape: GemmShape, a: &[f64], b: &[f64], c: &mut [f64]) {
     gemm_batched_with(Simd::detect(), shape, a, b, c)
 }
 
-/// [`gemm_batched`] on a chosen instruction set. SVE CPUs run the NEON kernel: the SVE
-/// strip (each operation a loop through memory) cannot hold a register tile.
+/// [`gemm_batched`] on a chosen instruction set (SVE: register tiles of `2·VL` rows × 4
+/// columns in one `asm!` block each, rows predicated).
 ///
 /// # Panics
 /// As [`gemm_batched`], and if this CPU cannot run `simd`.
@@ -218,7 +218,9 @@ pub fn gemm_batched_with(simd: Simd, shape: GemmShape, a: &[f64], b: &[f64], c: 
         // SAFETY: `available()` just confirmed AVX2 and FMA.
         Simd::Avx2Fma => unsafe { x86::gemm_avx2(shape, a, b, c) },
         #[cfg(target_arch = "aarch64")]
-        Simd::Sve | Simd::Neon => gemm::batch_generic::<neon::F64x2, 8>(shape, a, b, c),
+        Simd::Sve => gemm::batch_sve(shape, a, b, c),
+        #[cfg(target_arch = "aarch64")]
+        Simd::Neon => gemm::batch_generic::<neon::F64x2, 8>(shape, a, b, c),
         _ => gemm::batch_generic::<f64, 4>(shape, a, b, c),
     }
 }

@@ -306,3 +306,104 @@ impl Lanes for Strip {
         self
     }
 }
+
+/// One register tile of a batched product (`super::gemm`): `C[.., 0..4] += A·B[.., 0..4]`
+/// over `rows ≤ 2·VL` rows, in one asm block — the eight accumulators (`z0`–`z7`: two
+/// vectors of rows × four columns) stay in registers through the `k` loop, which loads two
+/// vectors of `A`'s column (`p0`, `p1` predicate the rows: no separate remainder code) and
+/// broadcasts four entries of `B` (`ld1rd`). Each `fmla` is `c + a·b` fused, in `p` order:
+/// the bits of the scalar reference.
+///
+/// # Safety
+/// The CPU must support SVE; `rows ≤ 2·doubles_per_vector()`; for `p < k` and `r < rows`
+/// the reads `a[p·lda + r]`, `b[j·ldb + p]` (`j < 4`) and the read–writes `c[j·ldc + r]`
+/// must be in bounds of their allocations, and `c` must not overlap `a` or `b`.
+#[target_feature(enable = "sve")]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm_tile4(
+    a: *const f64,
+    lda: usize,
+    b: *const f64,
+    ldb: usize,
+    c: *mut f64,
+    ldc: usize,
+    k: usize,
+    rows: usize,
+) {
+    // SAFETY: the caller's contract above; predicated loads and stores touch only rows
+    // r < rows (inactive lanes are not accessed); registers written are declared.
+    unsafe {
+        asm!(
+            "cntd {vl}",
+            "ptrue p2.d",
+            "whilelo p0.d, xzr, {rows}",
+            "whilelo p1.d, {vl}, {rows}",
+            "add {c1}, {c0}, {ldc}, lsl #3",
+            "add {c2}, {c1}, {ldc}, lsl #3",
+            "add {c3}, {c2}, {ldc}, lsl #3",
+            "add {b1}, {b0}, {ldb}, lsl #3",
+            "add {b2}, {b1}, {ldb}, lsl #3",
+            "add {b3}, {b2}, {ldb}, lsl #3",
+            "ld1d {{ z0.d }}, p0/z, [{c0}]",
+            "ld1d {{ z1.d }}, p1/z, [{c0}, #1, mul vl]",
+            "ld1d {{ z2.d }}, p0/z, [{c1}]",
+            "ld1d {{ z3.d }}, p1/z, [{c1}, #1, mul vl]",
+            "ld1d {{ z4.d }}, p0/z, [{c2}]",
+            "ld1d {{ z5.d }}, p1/z, [{c2}, #1, mul vl]",
+            "ld1d {{ z6.d }}, p0/z, [{c3}]",
+            "ld1d {{ z7.d }}, p1/z, [{c3}, #1, mul vl]",
+            "cbz {k}, 3f",
+            "2:",
+            "ld1d {{ z8.d }}, p0/z, [{a}]",
+            "ld1d {{ z9.d }}, p1/z, [{a}, #1, mul vl]",
+            "ld1rd {{ z10.d }}, p2/z, [{b0}]",
+            "ld1rd {{ z11.d }}, p2/z, [{b1}]",
+            "ld1rd {{ z12.d }}, p2/z, [{b2}]",
+            "ld1rd {{ z13.d }}, p2/z, [{b3}]",
+            "fmla z0.d, p0/m, z8.d, z10.d",
+            "fmla z1.d, p1/m, z9.d, z10.d",
+            "fmla z2.d, p0/m, z8.d, z11.d",
+            "fmla z3.d, p1/m, z9.d, z11.d",
+            "fmla z4.d, p0/m, z8.d, z12.d",
+            "fmla z5.d, p1/m, z9.d, z12.d",
+            "fmla z6.d, p0/m, z8.d, z13.d",
+            "fmla z7.d, p1/m, z9.d, z13.d",
+            "add {a}, {a}, {lda}, lsl #3",
+            "add {b0}, {b0}, #8",
+            "add {b1}, {b1}, #8",
+            "add {b2}, {b2}, #8",
+            "add {b3}, {b3}, #8",
+            "subs {k}, {k}, #1",
+            "b.ne 2b",
+            "3:",
+            "st1d {{ z0.d }}, p0, [{c0}]",
+            "st1d {{ z1.d }}, p1, [{c0}, #1, mul vl]",
+            "st1d {{ z2.d }}, p0, [{c1}]",
+            "st1d {{ z3.d }}, p1, [{c1}, #1, mul vl]",
+            "st1d {{ z4.d }}, p0, [{c2}]",
+            "st1d {{ z5.d }}, p1, [{c2}, #1, mul vl]",
+            "st1d {{ z6.d }}, p0, [{c3}]",
+            "st1d {{ z7.d }}, p1, [{c3}, #1, mul vl]",
+            vl = out(reg) _,
+            rows = in(reg) rows,
+            a = inout(reg) a => _,
+            lda = in(reg) lda,
+            b0 = inout(reg) b => _,
+            b1 = out(reg) _,
+            b2 = out(reg) _,
+            b3 = out(reg) _,
+            ldb = in(reg) ldb,
+            c0 = in(reg) c,
+            c1 = out(reg) _,
+            c2 = out(reg) _,
+            c3 = out(reg) _,
+            ldc = in(reg) ldc,
+            k = inout(reg) k => _,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _, out("v4") _,
+            out("v5") _, out("v6") _, out("v7") _, out("v8") _, out("v9") _,
+            out("v10") _, out("v11") _, out("v12") _, out("v13") _,
+            out("p0") _, out("p1") _, out("p2") _,
+            options(nostack),
+        )
+    }
+}
