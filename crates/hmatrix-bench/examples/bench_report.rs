@@ -69,11 +69,5 @@ fn run(a: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench_report: {e}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit_code("bench_report", run(&Args::parse()))
 }

@@ -221,11 +221,5 @@ fn run(a: &Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(&Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("c60_scaling: {e}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit_code("c60_scaling", run(&Args::parse()))
 }

@@ -225,11 +225,5 @@ fn run(a: &Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let a = Args::parse();
-    match run(&a) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("density_of_states: {e}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit_code("density_of_states", run(&a))
 }

@@ -10,12 +10,14 @@
 //! cargo run --release -p hmatrix-bench --example simd_kernels -- --json
 //! ```
 
+mod common;
+
 use clap::Parser;
+use common::{median, seconds};
 use hmatrix::batch::{map_at_points_with, Simd};
 use hmatrix::geometry::Geometry;
 use hmatrix::kernel::RadialKernel;
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(about = "Radial kernel evaluation per SIMD path against the scalar reference")]
@@ -42,13 +44,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let a = Args::parse();
-    match run(&a) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit_code("simd_kernels", run(&a))
 }
 
 fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -64,16 +60,17 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         let mut times = vec![Vec::new(); paths.len()];
         for _ in 0..a.reps {
             for (p, &simd) in paths.iter().enumerate() {
-                let t = Instant::now();
-                for j in a.m..a.m + a.cols {
-                    map_at_points_with(simd, &k, &xs, pts.point(j), &mut out);
-                }
-                times[p].push(t.elapsed().as_secs_f64());
+                times[p].push(seconds(|| {
+                    for j in a.m..a.m + a.cols {
+                        map_at_points_with(simd, &k, &xs, pts.point(j), &mut out);
+                    }
+                }));
                 std::hint::black_box(&out);
             }
         }
         let medians: Vec<f64> = times.into_iter().map(median).collect();
-        let scalar = medians[paths.len() - 1];
+        let scalar =
+            medians[paths.iter().position(|&s| s == Simd::Scalar).expect("the reference always runs")];
         for (&simd, &t) in paths.iter().zip(&medians) {
             let rate = (a.m * a.cols) as f64 / t / 1e9;
             if a.json {
@@ -96,9 +93,4 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }

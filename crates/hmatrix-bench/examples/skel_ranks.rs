@@ -12,6 +12,8 @@
 //!     --kernel yukawa --geometry ball --n 32768 --tol 1e-6 --shifts mean,below
 //! ```
 
+mod common;
+
 use clap::Parser;
 use hmatrix::factor::skel::{SkelParams, Skeletonization};
 use hmatrix::geometry::Geometry;
@@ -50,13 +52,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let a = Args::parse();
-    match run(&a) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    common::exit_code("skel_ranks", run(&a))
 }
 
 fn run(a: &Args) -> hmatrix::Result<()> {

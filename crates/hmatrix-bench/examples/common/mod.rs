@@ -76,3 +76,22 @@ pub fn timed<T>(reps: usize, mut f: impl FnMut() -> T) -> (Vec<f64>, T) {
     }
     (times, last.expect("reps ≥ 1"))
 }
+
+/// The wall time of one call of `f`, in seconds (interleaved measurements call it per
+/// method and repetition).
+pub fn seconds(f: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    f();
+    t.elapsed().as_secs_f64()
+}
+
+/// The examples' exit: success, or `NAME: error` on one line and exit status 2.
+pub fn exit_code<E: std::fmt::Display>(name: &str, r: Result<(), E>) -> std::process::ExitCode {
+    match r {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
