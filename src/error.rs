@@ -139,6 +139,18 @@ pub enum Error {
         /// The last shift tried.
         shift: f64,
     },
+    /// Another worker of a group that shares a query's jobs (an MPI rank) failed.
+    OnWorker {
+        /// The worker (rank) that failed.
+        worker: usize,
+        /// Its error, as text.
+        message: String,
+    },
+    /// MPI could not be initialised as required (feature `mpi`).
+    Mpi {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -196,6 +208,8 @@ impl fmt::Display for Error {
                 f,
                 "shift {shift:e} stays within the compression error of an eigenvalue after retries"
             ),
+            OnWorker { worker, message } => write!(f, "rank {worker}: {message}"),
+            Mpi { message } => write!(f, "MPI: {message}"),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! matrix (bases, couplings, dense near blocks) → [`factor`] (a [`factor::UlvPlan`] per
 //! matrix, `LDLᵀ`/Cholesky per shift; the skeletonization) → [`eigen`] (inertia counts,
 //! bisection), with [`source`]/[`kernel`] providing entries, [`io`] the file formats,
-//! [`par`] the parallelism and [`error`] the typed errors; the layers are checked
+//! [`par`] the parallelism and [`error`] the typed errors; `dist` (feature `mpi`) shares
+//! the engine's rounds among MPI ranks, beside the engine; the layers are checked
 //! (`docs/architecture.md`). [`prelude`] has the names most programs need.
 //!
 //! ```
@@ -54,6 +55,8 @@ pub mod batch;
 pub mod block;
 pub mod cluster;
 pub(crate) mod dense;
+#[cfg(feature = "mpi")]
+pub mod dist;
 pub mod eigen;
 pub mod elses;
 pub mod error;

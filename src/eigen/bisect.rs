@@ -7,8 +7,9 @@ use super::interval::{Cuts, Interval, Point};
 use super::refine::{Refined, MAX_GROUP};
 use super::spectrum::{Eigenvalue, Found, Spectrum};
 use super::vectors::GroupVectors;
+use super::wire::{Reader, Wire, Writer};
+use super::workers::REFINE_COST;
 use crate::error::{Error, Result};
-use crate::par::pmap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One unit of work of a bisection round.
@@ -67,8 +68,11 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             }
         }
         // groups finished by their brackets: vectors by one more factorization each
-        let groups: Vec<Result<Option<GroupVectors>>> =
-            pmap(self.par, &finished, |iv| if vectors { self.vectors_of(*iv).map(Some) } else { Ok(None) });
+        let groups = if vectors {
+            self.run_jobs(&finished, |_| 1.0, |iv| self.vectors_of(*iv).map(Some))
+        } else {
+            finished.iter().map(|_| Ok(None)).collect()
+        };
         for (iv, g) in finished.into_iter().zip(groups) {
             self.finish(&mut done, iv, (k1, k2), g?.as_ref());
         }
@@ -91,7 +95,8 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
                 jobs.extend(spread(iv, c, per).map(|x| (w, Job::Cut(x))));
             }
         }
-        let out = pmap(self.par, &jobs, |(w, job)| match job {
+        let cost = |(_, job): &(usize, Job)| if matches!(job, Job::Refine) { REFINE_COST } else { 1.0 };
+        let out = self.run_jobs(&jobs, cost, |(w, job)| match job {
             Job::Refine => self.refine(work[*w], vectors).map(Step::Refined),
             Job::Cut(x) => self.nu(*x).map(Step::Count),
         });
@@ -182,6 +187,28 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             let vector = vectors.filter(|g| j < g.x.ncols()).map(|g| g.column(j));
             let value = vector.as_ref().map_or(0.5 * (iv.lo + iv.hi), |v| v.value.clamp(lower, upper));
             done.push(Found { value: Eigenvalue { k, value, lower, upper }, vector });
+        }
+    }
+}
+
+impl Wire for Step {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            Step::Count(p) => {
+                w.bool(true);
+                p.put(w);
+            }
+            Step::Refined(r) => {
+                w.bool(false);
+                r.put(w);
+            }
+        }
+    }
+    fn get(r: &mut Reader<'_>) -> Self {
+        if r.bool() {
+            Step::Count(Point::get(r))
+        } else {
+            Step::Refined(Refined::get(r))
         }
     }
 }

@@ -39,11 +39,14 @@ mod refine;
 mod skel;
 mod spectrum;
 mod vectors;
+mod wire;
+mod workers;
 
 pub use accuracy::{Compression, EigAccuracy, DEFAULT_RELATIVE_ACCURACY};
 pub use counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor, SkelShift};
 pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
 pub use spectrum::{EigParams, EigStats, Eigenpairs, Eigenvalue, IntervalCount, Spectrum};
+pub use workers::{agree, WorkerGroup};
 
 use crate::factor::Inertia;
 

@@ -7,8 +7,9 @@ use super::counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor
 use super::density::DensityModel;
 use super::interval::{Interval, Point};
 use super::vectors::FoundVector;
+use super::workers::WorkerGroup;
 use crate::error::{Error, Result};
-use crate::par::{default_par, pmap, Par};
+use crate::par::{default_par, Par};
 use crate::source::EntrySource;
 use faer::Mat;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -200,9 +201,11 @@ pub struct Spectrum<'a, C: InertiaCounter> {
     pub(super) sharpened: AtomicUsize,
     pub(super) exact_products: AtomicUsize,
     /// Bits of the largest `ε(σ)` so far (nonnegative floats order as their bits).
-    max_error: AtomicU64,
-    max_rank: AtomicUsize,
-    peak_bytes: AtomicUsize,
+    pub(super) max_error: AtomicU64,
+    pub(super) max_rank: AtomicUsize,
+    pub(super) peak_bytes: AtomicUsize,
+    /// The processes that share the rounds' jobs (`workers.rs`); `None`: this one alone.
+    pub(super) group: Option<&'a dyn WorkerGroup>,
 }
 
 impl<'a, C: InertiaCounter> Spectrum<'a, C> {
@@ -257,9 +260,18 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
             max_error: AtomicU64::new(0),
             max_rank: AtomicUsize::new(0),
             peak_bytes: AtomicUsize::new(0),
+            group: None,
         };
         s.start = s.start_estimate();
         Ok(s)
+    }
+
+    /// The same spectrum with the jobs of every round shared by `group` (`workers.rs`):
+    /// each member of the group makes the same queries and gets the same results, bit for
+    /// bit those of a spectrum without a group, for any group size.
+    pub fn with_group(mut self, group: &'a dyn WorkerGroup) -> Self {
+        self.group = Some(group);
+        self
     }
 
     /// The estimated ends of the spectrum widened by 1 % of its spread + 2δ (uncounted).
@@ -474,14 +486,14 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
     /// As [`Spectrum::in_interval`].
     pub fn count_in_interval(&self, a: f64, b: f64) -> Result<IntervalCount> {
         check_interval(a, b)?;
-        let ends: Vec<Result<Point>> = pmap(self.par, &[a, b], |&s| self.nu(s));
+        let ends = self.run_jobs(&[a, b], |_| 1.0, |&s| self.nu(s));
         let mut ends = ends.into_iter();
         let (pa, pb) = (ends.next().expect("two")?, ends.next().expect("two")?);
         // ν_A(x) ∈ [ν(x − d), ν(x + d)] once d ≥ δ + ε at x ± d; the per-shift ε is taken
         // twice the one counted at x (same skeleton tolerance, nearby shift)
         let (da, db) = (self.delta + 2.0 * pa.err, self.delta + 2.0 * pb.err);
         let shifts = [a - da, a + da, b - db, b + db];
-        let nus: Vec<Result<Point>> = pmap(self.par, &shifts, |&s| self.nu(s));
+        let nus = self.run_jobs(&shifts, |_| 1.0, |&s| self.nu(s));
         let v: Vec<usize> = nus.into_iter().map(|r| r.map(|p| p.count)).collect::<Result<_>>()?;
         let uncertain = v[1].saturating_sub(v[0]) + v[3].saturating_sub(v[2]);
         Ok(IntervalCount { count: pb.count.saturating_sub(pa.count), uncertain })
