@@ -12,6 +12,8 @@
 //!
 //! `cargo run --release --features mpi --example mpi_spectrum` (one rank) or
 //! `mpirun -np 4 target/release/examples/mpi_spectrum`. Prints one line per rank and check.
+//! With `--panic-on-last-rank` the last rank panics while the others wait in a collective:
+//! the run must end (`MPI_Abort`, non-zero status) instead of hanging.
 
 use faer::{Mat, Side};
 use hmatrix::dist::Mpi;
@@ -26,6 +28,15 @@ use hmatrix::{Error, Result};
 
 fn main() {
     let mpi = Mpi::init().expect("MPI initialises");
+    if std::env::args().any(|a| a == "--panic-on-last-rank") {
+        // a panic outside any job, on one rank, while the others wait in a collective:
+        // every rank must end (the CI checks the exit status under a timeout)
+        mpi.abort_on_panic(|| {
+            assert!(mpi.rank() + 1 < mpi.size(), "injected panic on the last rank");
+            let _ = agree(&mpi, 1, Ok(0));
+        });
+        return;
+    }
     mpi.abort_on_panic(|| run(&mpi));
 }
 
@@ -164,8 +175,9 @@ fn failures_reach_every_rank(mpi: &Mpi, plan: &UlvPlan<'_>) {
         assert!(text.contains(expected), "rank {me}: {text}");
     }
     // a phase without collectives failed on the last rank only
-    let outcome =
-        if me == last { Err(Error::invalid("input", "x", "present on every node")) } else { Ok(()) };
-    let e = agree(mpi, outcome).expect_err("agree stops every rank");
+    let outcome = if me == last { Err(Error::invalid("input", "x", "present on every node")) } else { Ok(7) };
+    let e = agree(mpi, 1, outcome).expect_err("agree stops every rank");
     assert!(e.to_string().contains("present on every node"), "{e}");
+    // every rank gets rank 0's decision
+    assert_eq!(agree(mpi, 2, Ok(10 + me as u64)).unwrap(), 10);
 }

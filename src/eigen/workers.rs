@@ -44,17 +44,29 @@ pub trait WorkerGroup: Sync {
 }
 
 /// Compares the outcomes of a phase that has no collectives (loading, construction) on
-/// every worker before a collective one: `Ok` only if every worker's outcome is `Ok`;
-/// else this worker's own error, or the first failed worker's as [`Error::OnWorker`]. A
-/// worker that failed alone thus stops the others instead of leaving them waiting in the
-/// next round (a collective: every worker calls it once at the same point).
+/// every worker before a collective one, and hands out worker 0's `value` (a decision,
+/// such as which factorization to run, that must be the same everywhere): `Ok(value of
+/// worker 0)` only if every worker's outcome is `Ok`; else this worker's own error, or the
+/// first failed worker's as [`Error::OnWorker`]. A worker that failed alone thus stops the
+/// others instead of leaving them waiting in the next round (a collective: every worker
+/// calls it at the same point, which `step` names: a program with several such points
+/// gives each its own number).
 ///
 /// # Errors
 /// As above.
-pub fn agree(group: &dyn WorkerGroup, outcome: Result<()>) -> Result<()> {
+///
+/// # Panics
+/// When the workers are out of step (another `step`, or one of them in a round of a
+/// query): a bug, which panics on every worker instead of waiting.
+pub fn agree(group: &dyn WorkerGroup, step: u32, outcome: Result<u64>) -> Result<u64> {
     let mut w = Writer::default();
+    w.0.push(AGREE);
+    w.u64(step.into());
     match &outcome {
-        Ok(()) => w.bool(true),
+        Ok(v) => {
+            w.bool(true);
+            w.u64(*v);
+        }
         Err(e) => {
             w.bool(false);
             w.str(&e.to_string());
@@ -62,13 +74,33 @@ pub fn agree(group: &dyn WorkerGroup, outcome: Result<()>) -> Result<()> {
     }
     let all = group.all_gather(w.0);
     outcome?;
+    let mut first = 0;
     for (worker, m) in all.iter().enumerate() {
-        let mut r = Reader::new(m);
+        let mut r = reader(m, AGREE);
+        let theirs = r.u64();
+        assert!(
+            theirs == u64::from(step),
+            "workers out of step: worker {worker} at step {theirs}, this one at {step}"
+        );
         if !r.bool() {
             return Err(Error::OnWorker { worker, message: r.str() });
         }
+        if worker == 0 {
+            first = r.u64();
+        }
     }
-    Ok(())
+    Ok(first)
+}
+
+/// The first byte of a message: what kind of collective sent it.
+const AGREE: u8 = b'A';
+const ROUND: u8 = b'R';
+
+/// A reader past the message's kind, which must be `kind`.
+fn reader(m: &[u8], kind: u8) -> Reader<'_> {
+    let (k, rest) = m.split_first().expect("a message from every worker");
+    assert!(*k == kind, "workers out of step: a '{}' message where '{}' was due", *k as char, kind as char);
+    Reader::new(rest)
 }
 
 /// Additive and maximal statistics of a [`Spectrum`], as exchanged after a round.
@@ -101,6 +133,7 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             })
         });
         let mut w = Writer::default();
+        w.0.push(ROUND);
         self.tally().minus(&before).put(&mut w);
         for (&j, r) in mine.iter().zip(&local) {
             w.usize(j);
@@ -127,7 +160,7 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             out[j] = Some(r);
         }
         for (_, m) in messages.iter().enumerate().filter(|(w, _)| *w != me) {
-            let mut r = Reader::new(m);
+            let mut r = reader(m, ROUND);
             self.absorb(&Tally::get(&mut r));
             while !r.is_empty() {
                 let j = r.usize();

@@ -3,12 +3,13 @@
 use crate::args::{Cli, Command, Common};
 use crate::factored::{read_vectors, with_counter, EigTask, FactorTask, InertiaTask};
 use crate::problem::{self, BuildProgress};
+use crate::ranks::Ranks;
 use hmatrix::batch::Simd;
 use hmatrix::eigen::{EigAccuracy, EigParams, DEFAULT_RELATIVE_ACCURACY};
 use hmatrix::{Error, Result};
 use serde_json::{json, Value};
 
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli, ranks: &Ranks<'_>) -> Result<()> {
     let threads = match &cli.command {
         Command::Info(c) => c.threads,
         Command::Matvec { common, .. }
@@ -18,39 +19,52 @@ pub fn run(cli: Cli) -> Result<()> {
         | Command::Eig { common, .. } => common.threads,
         Command::ElsesSupercell { .. } => None,
     };
-    let mut builder = rayon::ThreadPoolBuilder::new();
+    // the global pool, so that the command itself runs on the main thread: under MPI
+    // (funneled) only that thread may call MPI
     if let Some(t) = threads {
         if t == 0 {
             return Err(Error::invalid("threads", 0, "a positive integer"));
         }
-        builder = builder.num_threads(t);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .map_err(|e| Error::invalid("threads", e, "a buildable thread pool"))?;
     }
-    let pool = builder.build().map_err(|e| Error::invalid("threads", e, "a buildable thread pool"))?;
-    pool.install(|| dispatch(cli.command))
+    dispatch(cli.command, ranks)
 }
 
-fn dispatch(cmd: Command) -> Result<()> {
+fn dispatch(cmd: Command, ranks: &Ranks<'_>) -> Result<()> {
     match cmd {
-        Command::Info(c) => info(&c),
+        Command::Info(c) => info(&c, ranks),
         Command::Matvec { common, x, out } => {
             let (p, bar) = setup(&common)?;
             let h = problem::build(&p, &common, &bar)?;
             let xm = read_vectors(&x, h.n())?;
             let y = h.matvec(xm.as_ref());
-            hmatrix::io::write_npy(&out, y.as_ref(), y.ncols() == 1)?;
-            emit(common.json, json!({"n": h.n(), "columns": y.ncols(), "out": out.display().to_string()}))
+            if ranks.is_root() {
+                hmatrix::io::write_npy(&out, y.as_ref(), y.ncols() == 1)?;
+            }
+            emit(
+                ranks,
+                common.json,
+                json!({"n": h.n(), "columns": y.ncols(), "out": out.display().to_string()}),
+            )
         }
         Command::Inertia { common, fact, shift } => {
             let json = common.json;
-            emit(json, with_counter(common, &fact, InertiaTask { shift })?)
+            emit(ranks, json, with_counter(common, &fact, InertiaTask { shift }, ranks)?)
         }
         Command::Solve { common, fact, rhs, out, method, shift } => {
             let json = common.json;
-            emit(json, with_counter(common, &fact, FactorTask { method, shift, files: Some((rhs, out)) })?)
+            emit(
+                ranks,
+                json,
+                with_counter(common, &fact, FactorTask { method, shift, files: Some((rhs, out)) }, ranks)?,
+            )
         }
         Command::Logdet { common, fact, method, shift } => {
             let json = common.json;
-            emit(json, with_counter(common, &fact, FactorTask { method, shift, files: None })?)
+            emit(ranks, json, with_counter(common, &fact, FactorTask { method, shift, files: None }, ranks)?)
         }
         Command::Eig { common, k, range, interval, eig_tol, eig_rtol, exact_limit, vectors, fact } => {
             let json = common.json;
@@ -58,11 +72,11 @@ fn dispatch(cmd: Command) -> Result<()> {
                 .unwrap_or(EigAccuracy::Relative(DEFAULT_RELATIVE_ACCURACY));
             let params = EigParams::default().exact_limit(exact_limit);
             // an unwritable output path fails before any work is done
-            if let Some(path) = &vectors {
+            if let Some(path) = vectors.as_ref().filter(|_| ranks.is_root()) {
                 std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
             }
             let task = EigTask { k, range, interval, accuracy, params, json, vectors };
-            emit(json, with_counter(common, &fact, task)?)
+            emit(ranks, json, with_counter(common, &fact, task, ranks)?)
         }
         Command::ElsesSupercell { cell, repeat, noise, seed, edge, out } => {
             let r: Vec<usize> = repeat
@@ -81,9 +95,14 @@ fn dispatch(cmd: Command) -> Result<()> {
                 r[2],
                 cell.display()
             );
-            hmatrix::io::write_xyz(&out, &symbols, &big, &comment)?;
-            println!("{}", json!({"atoms": big.len(), "n": 4 * big.len(), "out": out.display().to_string()}));
-            Ok(())
+            if ranks.is_root() {
+                hmatrix::io::write_xyz(&out, &symbols, &big, &comment)?;
+            }
+            emit(
+                ranks,
+                true,
+                json!({"atoms": big.len(), "n": 4 * big.len(), "out": out.display().to_string()}),
+            )
         }
     }
 }
@@ -94,16 +113,20 @@ fn setup(c: &Common) -> Result<(problem::Problem, BuildProgress)> {
     Ok((p, BuildProgress::new(c.json)))
 }
 
-fn info(c: &Common) -> Result<()> {
+fn info(c: &Common, ranks: &Ranks<'_>) -> Result<()> {
     let (p, bar) = setup(c)?;
     let h = problem::build(&p, c, &bar)?;
     let mut v = serde_json::to_value(h.report()).expect("serializable");
     v["problem"] = json!(p.name);
     v["simd"] = json!(Simd::detect().to_string());
-    emit(c.json, v)
+    emit(ranks, c.json, v)
 }
 
-fn emit(json: bool, v: Value) -> Result<()> {
+/// Prints `v` on rank 0: one JSON line, or `key: value` lines.
+fn emit(ranks: &Ranks<'_>, json: bool, v: Value) -> Result<()> {
+    if !ranks.is_root() {
+        return Ok(());
+    }
     if json {
         println!("{v}");
     } else if let Value::Object(m) = v {

@@ -4,11 +4,12 @@
 
 use crate::args::{Common, FactorOpts, Factorization, Method};
 use crate::problem::{self, progress_bar, BuildProgress, Problem, DEFAULT_TOL};
+use crate::ranks::Ranks;
 use faer::Mat;
 use hmatrix::batch::Simd;
 use hmatrix::eigen::{
     certify, Compression, EigAccuracy, EigParams, Eigenpairs, Eigenvalue, InertiaCounter, ShiftedFactor,
-    Spectrum,
+    Spectrum, WorkerGroup,
 };
 use hmatrix::factor::skel::{EliminationOrder, SkelParams, Skeletonization};
 use hmatrix::factor::{PlanParams, UlvPlan};
@@ -29,6 +30,10 @@ pub struct Setup<'a> {
     pub cuts_per_round: usize,
     /// The ULV plan (and through it the H² matrix, for `Ã x`); none for the skeletonization.
     pub ulv: Option<&'a UlvPlan<'a>>,
+    /// The MPI ranks that share `eig`'s rounds (none: this process alone).
+    pub group: Option<&'a dyn WorkerGroup>,
+    /// Whether this process writes the output files (rank 0).
+    pub root: bool,
 }
 
 /// A command run on one counter; returns the JSON object it prints.
@@ -99,30 +104,52 @@ fn available_memory() -> f64 {
     kb.map_or(16.0 * (1u64 << 30) as f64, |k| 1024.0 * k)
 }
 
-/// `auto`: the ULV while its predicted memory fits in 60 % of the available memory, the
-/// skeletonization (O(N) memory on surfaces) beyond; with the prediction, under `auto`.
-fn choose(f: Factorization, src: &dyn EntrySource, tol: f64) -> (Factorization, Option<f64>) {
+/// `auto`: the ULV while its predicted memory fits in 60 % of the available memory (shared
+/// by the `ranks` of the run, each of which holds a copy), the skeletonization (O(N)
+/// memory on surfaces) beyond; with the prediction, under `auto`.
+fn choose(f: Factorization, src: &dyn EntrySource, tol: f64, ranks: usize) -> (Factorization, Option<f64>) {
     if f != Factorization::Auto {
         return (f, None);
     }
     let need = predicted_ulv_bytes(src.n(), src.points().map_or(0, |p| p.dim()), tol);
-    let kind = if need <= 0.6 * available_memory() { Factorization::Ulv } else { Factorization::Skel };
-    (kind, Some(need))
+    let fits = need * ranks as f64 <= 0.6 * available_memory();
+    (if fits { Factorization::Ulv } else { Factorization::Skel }, Some(need))
+}
+
+/// The loaded problem, how its compression was set, and the factorization chosen.
+struct Loaded {
+    p: Problem,
+    compression: &'static str,
+    kind: Factorization,
+    predicted: Option<f64>,
+}
+
+fn load_and_choose(c: &mut Common, f: &FactorOpts, acc: Option<EigAccuracy>, ranks: usize) -> Result<Loaded> {
+    let p = problem::load(c)?;
+    let compression = resolve_compression(c, acc, p.src.as_ref())?;
+    let (kind, predicted) = choose(f.factorization, p.src.as_ref(), c.tol.unwrap_or(DEFAULT_TOL), ranks);
+    Ok(Loaded { p, compression, kind, predicted })
 }
 
 /// Loads the problem, builds the chosen representation and runs `task` on it; the JSON
 /// object gets `n`, `problem`, `factorization`, `time_build_s`, `tol`, `leaf`,
-/// `compression` (and `predicted_ulv_bytes` under `auto`) added.
-pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T) -> Result<Value> {
+/// `compression` (and `predicted_ulv_bytes` under `auto`, `ranks` under MPI) added. Every
+/// rank settles the loading's outcome and runs rank 0's choice of factorization
+/// (`ranks.rs`).
+pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T, ranks: &Ranks<'_>) -> Result<Value> {
     let default_problem = default_problem(&mut c);
     let t0 = Instant::now();
-    let p = problem::load(&c)?;
-    let compression = resolve_compression(&mut c, task.accuracy(), p.src.as_ref())?;
-    let (kind, predicted) = choose(f.factorization, p.src.as_ref(), c.tol.unwrap_or(DEFAULT_TOL));
-    let mut v = match kind {
-        Factorization::Skel => on_skel(&p, &c, f, task, (t0, default_problem))?,
-        _ => on_ulv(&p, &c, f, task, (t0, default_problem))?,
+    let (loaded, outcome) = match load_and_choose(&mut c, f, task.accuracy(), ranks.size()) {
+        Ok(l) => {
+            let skel = u64::from(l.kind == Factorization::Skel);
+            (Some(l), Ok(skel))
+        }
+        Err(e) => (None, Err(e)),
     };
+    let skel = ranks.settle(outcome)? == 1;
+    let Loaded { p, compression, predicted, .. } = loaded.expect("settled: loaded on this rank");
+    let at = (t0, default_problem);
+    let mut v = if skel { on_skel(&p, &c, f, task, at, ranks)? } else { on_ulv(&p, &c, f, task, at, ranks)? };
     v["n"] = json!(p.src.n());
     v["problem"] = json!(p.name);
     // the instruction set of the kernel evaluation (run-time dispatch)
@@ -132,11 +159,21 @@ pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T) -> Result<V
     if let Some(bytes) = predicted {
         v["predicted_ulv_bytes"] = json!(bytes);
     }
+    if ranks.size() > 1 {
+        v["ranks"] = json!(ranks.size());
+    }
     Ok(v)
 }
 
 /// Runs `task` on the skeletonization (leaf: the options', else the library's 128).
-fn on_skel<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Instant, bool)) -> Result<Value> {
+fn on_skel<T: Task>(
+    p: &Problem,
+    c: &Common,
+    f: &FactorOpts,
+    task: T,
+    at: (Instant, bool),
+    ranks: &Ranks<'_>,
+) -> Result<Value> {
     let leaf = c.leaf.unwrap_or(SkelParams::default().leaf_size);
     // arena order (fewer flops than waves): concurrent shifts fill the cores
     let sp = SkelParams::default().tol(c.tol.unwrap_or(DEFAULT_TOL)).leaf_size(leaf).eta(c.eta);
@@ -150,6 +187,8 @@ fn on_skel<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Insta
         max_rank: 0,
         cuts_per_round: cuts,
         ulv: None,
+        group: ranks.shared(),
+        root: ranks.is_root(),
     };
     let mut v = task.run(&sk, &s)?;
     v["time_build_s"] = json!(s.time_build_s);
@@ -158,7 +197,14 @@ fn on_skel<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Insta
 }
 
 /// Builds the H² matrix and its ULV plan and runs `task` on them.
-fn on_ulv<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Instant, bool)) -> Result<Value> {
+fn on_ulv<T: Task>(
+    p: &Problem,
+    c: &Common,
+    f: &FactorOpts,
+    task: T,
+    at: (Instant, bool),
+    ranks: &Ranks<'_>,
+) -> Result<Value> {
     let bar = BuildProgress::new(c.json);
     let h = problem::build(p, c, &bar)?;
     // the plan's precomputations were part of the construction before the plan existed
@@ -171,6 +217,8 @@ fn on_ulv<T: Task>(p: &Problem, c: &Common, f: &FactorOpts, task: T, at: (Instan
         max_rank: h.report().max_rank,
         cuts_per_round: f.cuts_per_round.unwrap_or(1),
         ulv: Some(&plan),
+        group: ranks.shared(),
+        root: ranks.is_root(),
     };
     let mut v = task.run(&plan, &s)?;
     v["time_build_s"] = json!(s.time_build_s);
@@ -254,7 +302,9 @@ fn finish<C: InertiaCounter>(
     let mut v = json!({"factorization": c.name(), "shift": sigma, "method": method,
         "sign": d.sign, "logabsdet": d.logabsdet, "time_factor_s": time});
     let Some(Solved { x, b, out }) = solved else { return Ok(v) };
-    hmatrix::io::write_npy(&out, x.as_ref(), x.ncols() == 1)?;
+    if s.root {
+        hmatrix::io::write_npy(&out, x.as_ref(), x.ncols() == 1)?;
+    }
     v["out"] = json!(out.display().to_string());
     v["time_solve_s"] = json!(time);
     let residual =
@@ -295,6 +345,10 @@ impl Task for EigTask {
             EigAccuracy::Relative(r) => self.params.clone().eig_rtol(Some(r)),
         };
         let sp = Spectrum::new(c, &params.cuts_per_round(s.cuts_per_round))?;
+        let sp = match s.group {
+            Some(g) => sp.with_group(g),
+            None => sp,
+        };
         let (vals, pairs) = self.answer(&sp, s)?;
         let st = sp.stats();
         let mut v = json!({"factorization": st.factorization, "eigenvalues": vals,
@@ -304,7 +358,9 @@ impl Task for EigTask {
             "time_eig_s": t1.elapsed().as_secs_f64(), "max_rank": s.max_rank.max(st.max_rank),
             "memory_bytes": s.memory_bytes.max(st.peak_factor_bytes)});
         if let (Some(p), Some(path)) = (pairs, &self.vectors) {
-            hmatrix::io::write_npy(path, p.vectors.as_ref(), false)?;
+            if s.root {
+                hmatrix::io::write_npy(path, p.vectors.as_ref(), false)?;
+            }
             v["vectors"] = json!(path.display().to_string());
             v["residuals"] = json!(p.residuals);
             v["residuals_exact"] = json!(p.residuals_exact);

@@ -4,8 +4,10 @@ mod args;
 mod commands;
 mod factored;
 mod problem;
+mod ranks;
 
 use clap::Parser;
+use ranks::Ranks;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,26 +21,57 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("error: internal error: {msg}");
     }));
+    on_ranks()
+}
+
+/// One process: a panic exits with 101.
+#[cfg(not(feature = "mpi"))]
+fn on_ranks() -> ExitCode {
+    std::panic::catch_unwind(|| cli(&Ranks::single())).unwrap_or(ExitCode::from(101))
+}
+
+/// Every MPI rank (or one process started without `mpirun`): a panic on any rank ends
+/// every rank (`MPI_Abort`) instead of leaving the others waiting.
+#[cfg(feature = "mpi")]
+fn on_ranks() -> ExitCode {
+    let mpi = match hmatrix::dist::Mpi::init() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let ranks = Ranks::group(&mpi);
+    mpi.abort_on_panic(|| cli(&ranks))
+}
+
+/// Parses the arguments and runs the command; rank 0 prints, every rank exits with the
+/// same code (0, or 2 after an error on any rank).
+fn cli(ranks: &Ranks<'_>) -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind::*;
-            if matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
+            let help =
+                matches!(e.kind(), DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand);
+            if ranks.is_root() {
+                if help {
+                    let _ = e.print();
+                } else {
+                    let text = e.to_string();
+                    eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+                }
             }
-            let text = e.to_string();
-            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
-            return ExitCode::from(2);
+            return if help { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }
     };
-    let run = || commands::run(cli);
-    match std::panic::catch_unwind(run) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
+    match ranks.finish(commands::run(cli, ranks)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if ranks.is_root() {
+                eprintln!("error: {e}");
+            }
             ExitCode::from(2)
         }
-        Err(_) => ExitCode::from(101),
     }
 }
