@@ -8,7 +8,7 @@ use super::refine::{Refined, MAX_GROUP};
 use super::spectrum::{Eigenvalue, Found, Spectrum};
 use super::vectors::GroupVectors;
 use super::wire::{Reader, Wire, Writer};
-use super::workers::REFINE_COST;
+use super::workers::JobKind;
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -69,7 +69,7 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
         }
         // groups finished by their brackets: vectors by one more factorization each
         let groups = if vectors {
-            self.run_jobs(&finished, |_| 1.0, |iv| self.vectors_of(*iv).map(Some))
+            self.run_jobs(&finished, |_| JobKind::Vectors, |iv| self.vectors_of(*iv).map(Some))
         } else {
             finished.iter().map(|_| Ok(None)).collect()
         };
@@ -95,8 +95,11 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
                 jobs.extend(spread(iv, c, per).map(|x| (w, Job::Cut(x))));
             }
         }
-        let cost = |(_, job): &(usize, Job)| if matches!(job, Job::Refine) { REFINE_COST } else { 1.0 };
-        let out = self.run_jobs(&jobs, cost, |(w, job)| match job {
+        let kind = |(_, job): &(usize, Job)| match job {
+            Job::Refine => JobKind::Refine,
+            Job::Cut(_) => JobKind::Count,
+        };
+        let out = self.run_jobs(&jobs, kind, |(w, job)| match job {
             Job::Refine => self.refine(work[*w], vectors).map(Step::Refined),
             Job::Cut(x) => self.nu(*x).map(Step::Count),
         });

@@ -46,7 +46,7 @@ pub use accuracy::{Compression, EigAccuracy, DEFAULT_RELATIVE_ACCURACY};
 pub use counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor, SkelShift};
 pub use estimate::{factored_error_estimate, norm2_estimate, spectrum_ends_estimate};
 pub use spectrum::{EigParams, EigStats, Eigenpairs, Eigenvalue, IntervalCount, Spectrum};
-pub use workers::{agree, WorkerGroup};
+pub use workers::{agree, JobKind, JobTrace, WorkerGroup};
 
 use crate::factor::Inertia;
 

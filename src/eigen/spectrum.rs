@@ -7,13 +7,13 @@ use super::counter::{Count, ErrorModel, Estimates, InertiaCounter, ShiftedFactor
 use super::density::DensityModel;
 use super::interval::{Interval, Point};
 use super::vectors::FoundVector;
-use super::workers::WorkerGroup;
+use super::workers::{JobKind, JobTrace, WorkerGroup};
 use crate::error::{Error, Result};
 use crate::par::{default_par, Par};
 use crate::source::EntrySource;
 use faer::Mat;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Bisection parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +206,8 @@ pub struct Spectrum<'a, C: InertiaCounter> {
     pub(super) peak_bytes: AtomicUsize,
     /// The processes that share the rounds' jobs (`workers.rs`); `None`: this one alone.
     pub(super) group: Option<&'a dyn WorkerGroup>,
+    /// Every round's jobs with their kinds and times ([`Spectrum::trace`]).
+    pub(super) trace: Mutex<Vec<Vec<JobTrace>>>,
 }
 
 impl<'a, C: InertiaCounter> Spectrum<'a, C> {
@@ -261,6 +263,7 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
             max_rank: AtomicUsize::new(0),
             peak_bytes: AtomicUsize::new(0),
             group: None,
+            trace: Mutex::new(Vec::new()),
         };
         s.start = s.start_estimate();
         Ok(s)
@@ -486,14 +489,14 @@ impl<'a, C: InertiaCounter> Spectrum<'a, C> {
     /// As [`Spectrum::in_interval`].
     pub fn count_in_interval(&self, a: f64, b: f64) -> Result<IntervalCount> {
         check_interval(a, b)?;
-        let ends = self.run_jobs(&[a, b], |_| 1.0, |&s| self.nu(s));
+        let ends = self.run_jobs(&[a, b], |_| JobKind::Count, |&s| self.nu(s));
         let mut ends = ends.into_iter();
         let (pa, pb) = (ends.next().expect("two")?, ends.next().expect("two")?);
         // ν_A(x) ∈ [ν(x − d), ν(x + d)] once d ≥ δ + ε at x ± d; the per-shift ε is taken
         // twice the one counted at x (same skeleton tolerance, nearby shift)
         let (da, db) = (self.delta + 2.0 * pa.err, self.delta + 2.0 * pb.err);
         let shifts = [a - da, a + da, b - db, b + db];
-        let nus = self.run_jobs(&shifts, |_| 1.0, |&s| self.nu(s));
+        let nus = self.run_jobs(&shifts, |_| JobKind::Count, |&s| self.nu(s));
         let v: Vec<usize> = nus.into_iter().map(|r| r.map(|p| p.count)).collect::<Result<_>>()?;
         let uncertain = v[1].saturating_sub(v[0]) + v[3].saturating_sub(v[2]);
         Ok(IntervalCount { count: pb.count.saturating_sub(pa.count), uncertain })

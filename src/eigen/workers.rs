@@ -26,8 +26,38 @@ use crate::par::pmap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 
-/// A refinement's cost in counts for the assignment (a few factorizations and solves).
-pub(super) const REFINE_COST: f64 = 3.0;
+/// What a job of a round does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum JobKind {
+    /// One inertia count (a factorization at one shift).
+    Count,
+    /// Refinement of a small group by shift-and-invert (a few factorizations and solves).
+    Refine,
+    /// Eigenvectors of a group that bisection finished.
+    Vectors,
+}
+
+impl JobKind {
+    /// The cost in counts that the assignment assumes.
+    fn cost(self) -> f64 {
+        match self {
+            JobKind::Count => 1.0,
+            JobKind::Refine => 3.0,
+            JobKind::Vectors => 2.0,
+        }
+    }
+}
+
+/// One job of a round as it ran: its kind and wall time (on whichever worker ran it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct JobTrace {
+    /// What the job did.
+    pub kind: JobKind,
+    /// Its wall time in seconds.
+    pub seconds: f64,
+}
 
 /// A group of processes that run the same query and share the jobs of its rounds.
 ///
@@ -41,6 +71,26 @@ pub trait WorkerGroup: Sync {
     /// Contributes `mine` and returns every worker's contribution, in worker order (a
     /// collective: every worker calls it the same number of times).
     fn all_gather(&self, mine: Vec<u8>) -> Vec<Vec<u8>>;
+}
+
+/// Writes a job's result, or its error with the worker it came from (`me`, or the worker
+/// of an error relayed from another one).
+fn put_result<T: Wire>(w: &mut Writer, r: &Result<T>, me: usize) {
+    match r {
+        Ok(v) => {
+            w.bool(true);
+            v.put(w);
+        }
+        Err(e) => {
+            w.bool(false);
+            let (worker, message) = match e {
+                Error::OnWorker { worker, message } => (*worker, message.clone()),
+                e => (me, e.to_string()),
+            };
+            w.usize(worker);
+            w.str(&message);
+        }
+    }
 }
 
 /// Compares the outcomes of a phase that has no collectives (loading, construction) on
@@ -112,58 +162,55 @@ struct Tally {
 
 impl<C: InertiaCounter> Spectrum<'_, C> {
     /// `f` on every job, results in job order: locally on the spectrum's threads, or
-    /// spread over its worker group (module docs); `cost` weighs a job for the assignment.
+    /// spread over its worker group (module docs); `kind` says what a job does (its cost
+    /// in the assignment). The round's jobs and times go to the trace.
     pub(super) fn run_jobs<J: Sync, T: Wire + Send>(
         &self,
         jobs: &[J],
-        cost: impl Fn(&J) -> f64,
+        kind: impl Fn(&J) -> JobKind,
         f: impl Fn(&J) -> Result<T> + Sync + Send,
     ) -> Vec<Result<T>> {
+        let kinds: Vec<JobKind> = jobs.iter().map(kind).collect();
+        let timed = |j: usize| {
+            let t = std::time::Instant::now();
+            (f(&jobs[j]), t.elapsed().as_secs_f64())
+        };
         let Some(group) = self.group else {
-            return pmap(self.par, jobs, f);
+            let idx: Vec<usize> = (0..jobs.len()).collect();
+            let (out, seconds): (Vec<_>, Vec<_>) = pmap(self.par, &idx, |&j| timed(j)).into_iter().unzip();
+            self.record(&kinds, &seconds);
+            return out;
         };
         let (p, me) = (group.size(), group.rank());
-        let owner = assign(&jobs.iter().map(cost).collect::<Vec<_>>(), p);
+        let owner = assign(&kinds.iter().map(|k| k.cost()).collect::<Vec<_>>(), p);
         let mine: Vec<usize> = (0..jobs.len()).filter(|&j| owner[j] == me).collect();
         let before = self.tally();
         let local = pmap(self.par, &mine, |&j| {
-            catch_unwind(AssertUnwindSafe(|| f(&jobs[j]))).unwrap_or_else(|panic| {
-                let message = panic_message(panic.as_ref());
-                Err(Error::OnWorker { worker: me, message: format!("panic in a job: {message}") })
+            catch_unwind(AssertUnwindSafe(|| timed(j))).unwrap_or_else(|panic| {
+                let message = format!("panic in a job: {}", panic_message(panic.as_ref()));
+                (Err(Error::OnWorker { worker: me, message }), 0.0)
             })
         });
         let mut w = Writer::default();
         w.0.push(ROUND);
         self.tally().minus(&before).put(&mut w);
-        for (&j, r) in mine.iter().zip(&local) {
+        for (&j, (r, seconds)) in mine.iter().zip(&local) {
             w.usize(j);
-            match r {
-                Ok(v) => {
-                    w.bool(true);
-                    v.put(&mut w);
-                }
-                Err(e) => {
-                    w.bool(false);
-                    // an error relayed from another worker keeps naming that worker
-                    let (worker, message) = match e {
-                        Error::OnWorker { worker, message } => (*worker, message.clone()),
-                        e => (me, e.to_string()),
-                    };
-                    w.usize(worker);
-                    w.str(&message);
-                }
-            }
+            w.f64(*seconds);
+            put_result(&mut w, r, me);
         }
         let messages = group.all_gather(w.0);
         let mut out: Vec<Option<Result<T>>> = jobs.iter().map(|_| None).collect();
-        for (j, r) in mine.into_iter().zip(local) {
-            out[j] = Some(r);
+        let mut seconds = vec![0.0; jobs.len()];
+        for (j, (r, t)) in mine.into_iter().zip(local) {
+            (out[j], seconds[j]) = (Some(r), t);
         }
         for (_, m) in messages.iter().enumerate().filter(|(w, _)| *w != me) {
             let mut r = reader(m, ROUND);
             self.absorb(&Tally::get(&mut r));
             while !r.is_empty() {
                 let j = r.usize();
+                seconds[j] = r.f64();
                 out[j] = Some(if r.bool() {
                     Ok(T::get(&mut r))
                 } else {
@@ -171,7 +218,20 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
                 });
             }
         }
+        self.record(&kinds, &seconds);
         out.into_iter().map(|r| r.expect("every job has an owner")).collect()
+    }
+
+    /// Appends a round to the trace.
+    fn record(&self, kinds: &[JobKind], seconds: &[f64]) {
+        let round = kinds.iter().zip(seconds).map(|(&kind, &seconds)| JobTrace { kind, seconds }).collect();
+        self.trace.lock().expect("trace lock").push(round);
+    }
+
+    /// The rounds so far: each round's jobs with their kinds and wall times, in job order
+    /// (of every worker of the group). What a load-balance model of the slicing needs.
+    pub fn trace(&self) -> Vec<Vec<JobTrace>> {
+        self.trace.lock().expect("trace lock").clone()
     }
 
     fn tally(&self) -> Tally {
