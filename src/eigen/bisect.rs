@@ -91,8 +91,8 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
             if self.refinable(iv) && !iv.stalled {
                 jobs.push((w, Job::Refine));
             } else {
-                let c = iv.cut(k1, k2, MAX_GROUP, self.model.as_ref());
-                jobs.extend(spread(iv, c, per).map(|x| (w, Job::Cut(x))));
+                let cuts = iv.cuts(k1, k2, MAX_GROUP, self.model.as_ref(), per);
+                jobs.extend(cuts.into_iter().map(|x| (w, Job::Cut(x))));
             }
         }
         let kind = |(_, job): &(usize, Job)| match job {
@@ -216,22 +216,6 @@ impl Wire for Step {
     }
 }
 
-/// `m` cuts of `iv`: `c` itself for `m = 1`, else `m` cuts spread symmetrically around it
-/// over a quarter of the interval (inside `(lo, hi)`, distinct).
-fn spread(iv: &Interval, c: f64, m: usize) -> impl Iterator<Item = f64> {
-    let h = (iv.hi - iv.lo) / (4.0 * m as f64);
-    let (lo, hi) = (iv.lo, iv.hi);
-    let mut out: Vec<f64> = if m == 1 {
-        vec![c]
-    } else {
-        (0..m).map(|i| c + (i as f64 - 0.5 * (m - 1) as f64) * h).filter(|&x| x > lo && x < hi).collect()
-    };
-    out.dedup();
-    if out.is_empty() {
-        out.push(c);
-    }
-    out.into_iter()
-}
 /// Checks `1 ≤ k1 ≤ k2 ≤ n` and returns the first cut of an index query: the mean
 /// eigenvalue `mean()` for targets away from the ends. Kernel matrices pile their
 /// eigenvalues up near the diagonal value (identity + compact), so interpolating between

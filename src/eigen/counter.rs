@@ -68,6 +68,23 @@ pub struct Estimates {
     pub factorizations: usize,
 }
 
+impl Estimates {
+    /// The estimates of a counter whose matrix `M` can be applied (`apply(x) = M x` for
+    /// `x` of shape `n × m`), as the ULV's: both spectrum ends and the density model of the
+    /// cuts from 24 Lanczos steps (seeded), `‖A‖₂` as the larger end's magnitude; the mean
+    /// eigenvalue `tr(A)/n`, δ and the default bisection width as given.
+    pub fn from_operator(
+        n: usize,
+        apply: impl Fn(MatRef<'_, f64>) -> Mat<f64>,
+        (mean, delta, eig_tol): (f64, f64, f64),
+        seed: u64,
+    ) -> Self {
+        let (ends, model) = lanczos_quadrature(n, apply, seed);
+        let norm = ends.0.abs().max(ends.1.abs());
+        Estimates { ends, norm, mean, delta, eig_tol, model, factorizations: 0 }
+    }
+}
+
 /// A factorization of `M_σ − σI` at one shift, kept for solves.
 pub trait ShiftedFactor: Send + Sync {
     /// The shift σ.

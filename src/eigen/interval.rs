@@ -112,6 +112,56 @@ impl Interval {
         }
     }
 
+    /// `m` cuts for one round (multisection; `cut` for `m = 1`). Targets that span several
+    /// counts get the boundaries of `m + 1` pieces of equal target count — located by
+    /// `model` where it resolves them, else interpolated on the counts (inside the
+    /// interval's inner `1 − 2/(8(m + 1))`) — so that the next rounds have up to `m + 1`
+    /// intervals to cut at once (p?stebz splits its work by counts the same way); on the
+    /// first cut (`first`, the mean) the mean is one of them. A single target gets the
+    /// aimed cut and `m − 1` more around it, `±h, ±2h, …` with `h = (hi − lo)/(4m)`.
+    /// Distinct, ascending, strictly inside `(lo, hi)`.
+    pub(super) fn cuts(
+        &self,
+        k1: usize,
+        k2: usize,
+        group: usize,
+        model: Option<&DensityModel>,
+        m: usize,
+    ) -> Vec<f64> {
+        let c = self.cut(k1, k2, group, model);
+        let (t1, t2) = ((self.nlo + 1).max(k1), self.nhi.min(k2));
+        let mut out = Vec::with_capacity(m + 1);
+        if m > 1 && t2 > t1 {
+            let targets = (t2 + 1 - t1) as f64;
+            let margin = 1.0 / (8.0 * (m + 1) as f64);
+            let span = (self.nhi - self.nlo) as f64;
+            if self.first.is_some() {
+                out.push(c);
+            }
+            let pieces = (m + 1 - out.len()) as f64;
+            for i in 1..=(m - out.len()) {
+                let count = (t1 - 1) as f64 + targets * i as f64 / pieces;
+                let uniform = ((count - self.nlo as f64) / span).clamp(margin, 1.0 - margin);
+                let x = model
+                    .and_then(|md| md.locate((self.lo, self.hi), (self.nlo, self.nhi), count))
+                    .filter(|&x| x > self.lo && x < self.hi)
+                    .unwrap_or(self.lo + uniform * (self.hi - self.lo));
+                out.push(x);
+            }
+        } else {
+            let h = (self.hi - self.lo) / (4.0 * m as f64);
+            out.push(c);
+            out.extend((1..m).map(|j| c + if j % 2 == 1 { 1.0 } else { -1.0 } * j.div_ceil(2) as f64 * h));
+        }
+        out.retain(|&x| x > self.lo && x < self.hi);
+        out.sort_by(f64::total_cmp);
+        out.dedup();
+        if out.is_empty() {
+            out.push(c);
+        }
+        out
+    }
+
     /// The count to aim at that leaves the targets `t1..=t2` in a piece of at most `group`
     /// eigenvalues (the middle of the widest such window), if one cut can.
     fn isolating_count(&self, t1: usize, t2: usize, group: usize) -> Option<f64> {
@@ -227,6 +277,33 @@ mod tests {
         // a range of targets wider than a group, or a piece already small: no isolation
         assert_eq!(iv.isolating_count(150, 160, 8), None);
         assert_eq!(Interval::new(0.0, 1.0, 0, 8).isolating_count(3, 3, 8), None);
+    }
+
+    /// Multisection: a range gets the boundaries of `m + 1` equal-count pieces of its
+    /// targets (the mean among them on the first cut), a single target its aimed cut and
+    /// more around it; never outside the interval, never twice the same shift.
+    #[test]
+    fn multisection_cuts_ranges_into_equal_counts() {
+        // counts 0..100 spread evenly over [0, 100): count c lies at c
+        let iv = Interval::new(0.0, 100.0, 0, 100);
+        assert_eq!(iv.cuts(11, 50, 0, None, 3), vec![20.0, 30.0, 40.0]);
+        assert_eq!(iv.cuts(11, 50, 0, None, 1), vec![iv.cut(11, 50, 0, None)]);
+        // targets beyond the interval count only where they lie inside it
+        assert_eq!(iv.cuts(81, 300, 0, None, 3), vec![85.0, 90.0, 95.0]);
+        // the first cut (the mean) stays one of them
+        let first = Interval { first: Some(63.0), ..iv };
+        let got = first.cuts(11, 50, 0, None, 3);
+        let want = [10.0 + 40.0 / 3.0, 10.0 + 80.0 / 3.0, 63.0];
+        assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-12) && got.len() == 3, "{got:?}");
+        // one target (aimed at count 40.5): the aimed cut, then +h, −h, +2h with h = 100/16
+        assert_eq!(iv.cuts(41, 41, 0, None, 4), vec![34.25, 40.5, 46.75, 53.0]);
+        // near an end: cuts outside the interval are dropped
+        let c = iv.cut(2, 2, 0, None);
+        assert!(iv.cuts(2, 2, 0, None, 8).iter().all(|&x| x > 0.0 && x < 100.0 && x >= c - 12.5 * 4.0));
+        // a tiny interval: distinct shifts only
+        let tiny = Interval::new(1.0, 1.0 + 4.0 * f64::EPSILON, 0, 100);
+        let cuts = tiny.cuts(40, 60, 0, None, 8);
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]) && !cuts.is_empty(), "{cuts:?}");
     }
 
     /// A single target is aimed by the model where its aim lies in the inner 3/4 after a

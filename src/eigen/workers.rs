@@ -43,7 +43,7 @@ impl JobKind {
     fn cost(self) -> f64 {
         match self {
             JobKind::Count => 1.0,
-            JobKind::Refine => 3.0,
+            JobKind::Refine => 4.0,
             JobKind::Vectors => 2.0,
         }
     }
@@ -170,6 +170,10 @@ impl<C: InertiaCounter> Spectrum<'_, C> {
         kind: impl Fn(&J) -> JobKind,
         f: impl Fn(&J) -> Result<T> + Sync + Send,
     ) -> Vec<Result<T>> {
+        if jobs.is_empty() {
+            // the same on every worker: no round to exchange
+            return Vec::new();
+        }
         let kinds: Vec<JobKind> = jobs.iter().map(kind).collect();
         let timed = |j: usize| {
             let t = std::time::Instant::now();

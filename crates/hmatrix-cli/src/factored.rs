@@ -148,8 +148,8 @@ pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T, ranks: &Ran
     };
     let skel = ranks.settle(outcome)? == 1;
     let Loaded { p, compression, predicted, .. } = loaded.expect("settled: loaded on this rank");
-    let at = (t0, default_problem);
-    let mut v = if skel { on_skel(&p, &c, f, task, at, ranks)? } else { on_ulv(&p, &c, f, task, at, ranks)? };
+    let run = Run { p: &p, c: &c, f, at: (t0, default_problem), ranks };
+    let mut v = if skel { on_skel(&run, task)? } else { on_ulv(&run, task)? };
     v["n"] = json!(p.src.n());
     v["problem"] = json!(p.name);
     // the instruction set of the kernel evaluation (run-time dispatch)
@@ -165,31 +165,50 @@ pub fn with_counter<T: Task>(mut c: Common, f: &FactorOpts, task: T, ranks: &Ran
     Ok(v)
 }
 
-/// Runs `task` on the skeletonization (leaf: the options', else the library's 128).
-fn on_skel<T: Task>(
-    p: &Problem,
-    c: &Common,
-    f: &FactorOpts,
-    task: T,
+/// What the two factorizations' runs share: the problem, the options, when loading began,
+/// whether the problem is the built-in default, and the ranks.
+struct Run<'r, 'g> {
+    p: &'r Problem,
+    c: &'r Common,
+    f: &'r FactorOpts,
     at: (Instant, bool),
-    ranks: &Ranks<'_>,
-) -> Result<Value> {
+    ranks: &'r Ranks<'g>,
+}
+
+impl<'r> Run<'r, '_> {
+    /// The task's setup: `n`, bytes and rank of the representation, default cuts per round,
+    /// the ULV plan if any.
+    fn setup<'a>(
+        &self,
+        (n, memory_bytes, max_rank): (usize, usize, usize),
+        cuts: usize,
+        ulv: Option<&'a UlvPlan<'a>>,
+    ) -> Setup<'a>
+    where
+        'r: 'a,
+    {
+        Setup {
+            n,
+            default_problem: self.at.1,
+            time_build_s: self.at.0.elapsed().as_secs_f64(),
+            memory_bytes,
+            max_rank,
+            cuts_per_round: self.f.cuts_per_round.unwrap_or(cuts),
+            ulv,
+            group: self.ranks.shared(),
+            root: self.ranks.is_root(),
+        }
+    }
+}
+
+/// Runs `task` on the skeletonization (leaf: the options', else the library's 128).
+fn on_skel<T: Task>(r: &Run<'_, '_>, task: T) -> Result<Value> {
+    let c = r.c;
     let leaf = c.leaf.unwrap_or(SkelParams::default().leaf_size);
     // arena order (fewer flops than waves): concurrent shifts fill the cores
     let sp = SkelParams::default().tol(c.tol.unwrap_or(DEFAULT_TOL)).leaf_size(leaf).eta(c.eta);
-    let sk = Skeletonization::new(p.src.as_ref(), sp.order(EliminationOrder::Arena))?;
-    let cuts = f.cuts_per_round.unwrap_or(rayon::current_num_threads());
-    let s = Setup {
-        n: sk.n(),
-        default_problem: at.1,
-        time_build_s: at.0.elapsed().as_secs_f64(),
-        memory_bytes: 0,
-        max_rank: 0,
-        cuts_per_round: cuts,
-        ulv: None,
-        group: ranks.shared(),
-        root: ranks.is_root(),
-    };
+    let sk = Skeletonization::new(r.p.src.as_ref(), sp.order(EliminationOrder::Arena))?;
+    let s = r.setup((sk.n(), 0, 0), rayon::current_num_threads(), None);
     let mut v = task.run(&sk, &s)?;
     v["time_build_s"] = json!(s.time_build_s);
     v["leaf"] = json!(leaf);
@@ -197,29 +216,12 @@ fn on_skel<T: Task>(
 }
 
 /// Builds the H² matrix and its ULV plan and runs `task` on them.
-fn on_ulv<T: Task>(
-    p: &Problem,
-    c: &Common,
-    f: &FactorOpts,
-    task: T,
-    at: (Instant, bool),
-    ranks: &Ranks<'_>,
-) -> Result<Value> {
-    let bar = BuildProgress::new(c.json);
-    let h = problem::build(p, c, &bar)?;
+fn on_ulv<T: Task>(r: &Run<'_, '_>, task: T) -> Result<Value> {
+    let bar = BuildProgress::new(r.c.json);
+    let h = problem::build(r.p, r.c, &bar)?;
     // the plan's precomputations were part of the construction before the plan existed
     let plan = UlvPlan::new(&h, PlanParams::default().par(h.params().par))?;
-    let s = Setup {
-        n: h.n(),
-        default_problem: at.1,
-        time_build_s: at.0.elapsed().as_secs_f64(),
-        memory_bytes: h.memory_bytes() + plan.memory_bytes(),
-        max_rank: h.report().max_rank,
-        cuts_per_round: f.cuts_per_round.unwrap_or(1),
-        ulv: Some(&plan),
-        group: ranks.shared(),
-        root: ranks.is_root(),
-    };
+    let s = r.setup((h.n(), h.memory_bytes() + plan.memory_bytes(), h.report().max_rank), 1, Some(&plan));
     let mut v = task.run(&plan, &s)?;
     v["time_build_s"] = json!(s.time_build_s);
     v["leaf"] = json!(h.params().leaf_size);
