@@ -14,8 +14,10 @@
 //!
 //! Many targets share work (as LAPACK's `dstebz`): the active intervals form a list, each
 //! holding a contiguous group of eigenvalue indices; every round cuts all of them in
-//! parallel (`cuts_per_round` spreads extra concurrent shifts over them), and every count
-//! splits an interval for all the indices it holds.
+//! parallel (`cuts_per_round` spreads extra concurrent shifts over them: multisection),
+//! and every count splits an interval for all the indices it holds. A round's jobs depend
+//! only on their own intervals, so a [`WorkerGroup`] (the MPI ranks of `hmatrix::dist`)
+//! can share them and still get the one-process results bit for bit (`workers.rs`).
 //!
 //! Once an interval holds a small group (≤ 8) of eigenvalues, bisection hands it to
 //! refinement (`refine.rs`): the factorization at one shift is reused for shift-and-invert
